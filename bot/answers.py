@@ -1,0 +1,171 @@
+"""The one answering pipeline: a question in, a `Reply` out. Console, CLI and Telegram all use it.
+
+No Telegram import: this module turns the matcher's decision and the knowledge base into
+replies (answer cards, "did you mean", declines, topic lists) as plain data.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.knowledge import Entry, KnowledgeBase, Language
+from bot.matching import Decision, Matcher, Outcome, Thresholds, decide
+from bot.messages import messages
+from bot.replies import (
+    ANSWER_PREFIX,
+    Button,
+    Paragraph,
+    ParagraphBuilder,
+    Reply,
+    answer_button,
+    plain,
+)
+from bot.text import Analyzer
+
+MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning only
+ECHO_CHARS: Final = 120  # how much of a declined question is quoted back
+MAX_RELATED: Final = 3
+TOPICS_DATA: Final = "t:"  # callback data of the "all topics" button
+
+
+class Answerer:
+    """Answers questions from one knowledge base with one set of thresholds."""
+
+    def __init__(self, knowledge: KnowledgeBase, thresholds: Thresholds | None = None) -> None:
+        self.knowledge = knowledge
+        self.thresholds = thresholds or Thresholds()
+        self.matcher = Matcher(knowledge.entries, Analyzer(knowledge.lexicon))
+
+    # ------------------------------------------------------------------ questions
+
+    def decide(self, question: str) -> Decision:
+        """The matcher's ranking of `question` and the outcome the thresholds choose."""
+        return decide(self.matcher.match(question[:MAX_QUESTION_CHARS]), self.thresholds)
+
+    def answer(self, question: str, language: Language = "en") -> Reply:
+        """Reply to a free-text question: an answer card, "did you mean", or a decline."""
+        question = question.strip()
+        decision = self.decide(question)
+        best = decision.match.best
+        score = round(best.score, 1) if best is not None else 0.0
+        if decision.outcome is Outcome.ANSWER and best is not None:
+            card = self.card(best.entry, language)
+            return Reply("answer", language, card.paragraphs, card.buttons, best.entry.id, score)
+        if decision.outcome is Outcome.SUGGEST:
+            return self._suggest([c.entry for c in decision.suggestions], language, score)
+        if not decision.match.terms:
+            return self.info(messages(language).empty_question, language, score)
+        return self._decline(question, language, score)
+
+    def command(self, name: str, argument: str = "", language: Language = "en") -> Reply | None:
+        """Reply to a slash command (name without the slash), or None when it is not ours."""
+        name = name.lower()
+        if name == "start":
+            return self.welcome(language)
+        if name == "help":
+            return self.help(language)
+        if name == "topics":
+            return self.topics(language)
+        if name == "ask":
+            if not argument.strip():
+                return self.info(messages(language).ask_usage, language)
+            return self.answer(argument, language)
+        entry = self.knowledge.by_command(name)
+        return self.card(entry, language) if entry is not None else None
+
+    def press(self, data: str, language: Language = "en") -> Reply:
+        """Reply to a button press; stale or forged data gets the topics, politely."""
+        if data == TOPICS_DATA:
+            return self.topics(language)
+        if data.startswith(ANSWER_PREFIX):
+            entry = self.knowledge.get(data.removeprefix(ANSWER_PREFIX))
+            if entry is not None:
+                return self.card(entry, language)
+        return self.topics(language, intro=messages(language).stale_button)
+
+    # ------------------------------------------------------------------ fixed replies
+
+    def card(self, entry: Entry, language: Language = "en") -> Reply:
+        """The answer card of one entry: title, answer, source line and related buttons."""
+        text = entry.text(language)
+        paragraphs = [
+            ParagraphBuilder().bold(text.title).build(),
+            plain(text.answer),
+            self._source_line(entry, language),
+        ]
+        related = [self.knowledge.get(r) for r in entry.related[:MAX_RELATED]]
+        buttons = tuple((answer_button("➡️ " + r.text(language).title, r.id),) for r in related if r)
+        return Reply("answer", language, tuple(paragraphs), buttons, entry.id, 100.0)
+
+    def topics(self, language: Language = "en", intro: str | None = None) -> Reply:
+        """Every topic with a command, as text lines and as buttons."""
+        words = messages(language)
+        entries = self.knowledge.commands
+        lines = "\n".join(f"/{e.command} — {e.text(language).title}" for e in entries)
+        buttons = [answer_button(e.text(language).title, e.id) for e in entries]
+        rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+        return Reply("info", language, (plain(intro or words.topics_intro), plain(lines)), rows)
+
+    def welcome(self, language: Language = "en") -> Reply:
+        """The /start message: what the bot is for, with topic buttons."""
+        words = messages(language)
+        topics = self.topics(language)
+        return Reply(
+            "info",
+            language,
+            (plain(words.welcome), plain(words.about), *topics.paragraphs[1:]),
+            topics.buttons,
+        )
+
+    def help(self, language: Language = "en") -> Reply:
+        """The /help message."""
+        words = messages(language)
+        return Reply("info", language, (plain("\n".join(words.help_lines)),))
+
+    def info(self, text: str, language: Language = "en", score: float = 0.0) -> Reply:
+        """A one-paragraph message with a button to the topics."""
+        return Reply("info", language, (plain(text),), _topics_row(language), score=score)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _suggest(self, entries: list[Entry], language: Language, score: float) -> Reply:
+        words = messages(language)
+        titles = "\n".join(f"• {e.text(language).title}" for e in entries)
+        buttons = tuple((answer_button(e.text(language).title, e.id),) for e in entries)
+        return Reply(
+            "suggest",
+            language,
+            (plain(words.did_you_mean), plain(titles)),
+            buttons,
+            score=score,
+            suggestions=tuple(e.id for e in entries),
+        )
+
+    def _decline(self, question: str, language: Language, score: float) -> Reply:
+        words = messages(language)
+        echo = question if len(question) <= ECHO_CHARS else question[: ECHO_CHARS - 1] + "…"
+        first = ParagraphBuilder().text(words.decline + ": ").italic(echo).build()
+        return Reply(
+            "decline",
+            language,
+            (first, plain(words.decline_topics)),
+            _topics_row(language),
+            score=score,
+        )
+
+    def _source_line(self, entry: Entry, language: Language) -> Paragraph:
+        words = messages(language)
+        numbers = entry.sources
+        if len(numbers) == 1:
+            label = self.knowledge.article.paragraphs[numbers[0]].get(language)
+            where = f"{words.paragraph} {numbers[0]} ({label})"
+        else:
+            listed = ", ".join(str(n) for n in numbers[:-1]) + f" {words.and_} {numbers[-1]}"
+            where = f"{words.paragraphs} {listed}"
+        prefix = words.not_covered_label if entry.kind == "not_covered" else words.source_label
+        return ParagraphBuilder().italic(f"📄 {prefix}{where}").build()
+
+
+def _topics_row(language: Language) -> tuple[tuple[Button, ...], ...]:
+    label = "📚 Temas" if language == "es" else "📚 Topics"
+    return ((Button(label, data=TOPICS_DATA),),)

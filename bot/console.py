@@ -1,0 +1,72 @@
+"""The local console chat: the bot's own answers in a terminal, used when no token is set.
+
+Slash commands work as on Telegram, and a number follows one of the last reply's buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.answers import Answerer
+from bot.knowledge import Language
+from bot.replies import Button, Reply
+
+QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
+BANNER = (
+    "agreement-bot console chat: the same answers the Telegram bot gives.\n"
+    "No TELEGRAM_BOT_TOKEN is set. To go live, put TELEGRAM_BOT_TOKEN=<token from @BotFather> "
+    "in .env and run `make run` again.\n"
+    "Ask a question, or try /topics, /help, /delegation. "
+    "Type a button's number to press it, /quit to leave.\n"
+)
+
+
+def render(reply: Reply) -> str:
+    """A reply as console text: the plain text, then numbered buttons."""
+    lines = [reply.plain]
+    for number, button in enumerate(_flat(reply), start=1):
+        lines.append(f"  [{number}] {button.label}")
+    return "\n".join(lines)
+
+
+def _flat(reply: Reply) -> list[Button]:
+    return [b for row in reply.buttons for b in row if b.data is not None]
+
+
+class ConsoleChat:
+    """One conversation: remembers the last buttons so that a number can press them."""
+
+    def __init__(self, answerer: Answerer, language: Language = "en") -> None:
+        self.answerer = answerer
+        self.language = language
+        self._buttons: list[Button] = []
+
+    def respond(self, line: str) -> Reply:
+        """The reply to one line typed by the user."""
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self._buttons):
+            data = self._buttons[int(text) - 1].data or ""
+            reply = self.answerer.press(data, self.language)
+        elif text.startswith("/"):
+            name, _, argument = text[1:].partition(" ")
+            reply = self.answerer.command(name.split("@")[0], argument, self.language) or (
+                self.answerer.info(self.answerer.help(self.language).plain, self.language)
+            )
+        else:
+            reply = self.answerer.answer(text, self.language)
+        self._buttons = _flat(reply)
+        return reply
+
+    def run(self, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> int:
+        """Chat until /quit or end of input; returns the exit status."""
+        write(BANNER)
+        while True:
+            try:
+                line = read("you> ")
+            except (EOFError, KeyboardInterrupt):
+                write("")
+                return 0
+            if line.strip().lower() in QUIT_WORDS:
+                return 0
+            if line.strip():
+                write("bot> " + render(self.respond(line)).replace("\n", "\n     ") + "\n")

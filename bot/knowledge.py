@@ -1,0 +1,440 @@
+"""The curated knowledge base: pydantic models and the loader of knowledge/*.yaml.
+
+Loading fails fast with a `KnowledgeError` that lists every problem with its file, entry id,
+field and (where YAML knows it) line, so a curator can fix a broken file without guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from bot.text import Lexicon, LexiconConflictError, fold
+
+Language = Literal["en", "es"]
+LANGUAGES: Final[tuple[Language, ...]] = ("en", "es")
+
+MAX_MESSAGE_CHARS: Final = 4096  # Telegram's limit for one text message
+ENTRY_ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+COMMAND_PATTERN: Final = re.compile(r"^[a-z0-9_]{1,32}$")
+# Commands the bot itself provides; topic commands may not take these names.
+RESERVED_COMMANDS: Final = frozenset({"start", "help", "topics", "ask", "lang", "stats", "reload"})
+MIN_QUESTIONS: Final = 5
+
+SOURCES_FILE: Final = "sources.yaml"
+LEXICON_FILE: Final = "lexicon.yaml"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_PERSON_TEMPLATES: Final[dict[Language, tuple[str, str]]] = {
+    "en": ("who is {}", "who is the {}"),
+    "es": ("quién es {}", "quién es {}"),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(_Strict):
+    """A short text in English and (optionally, until translated) Spanish."""
+
+    en: Text
+    es: Text | None = None
+
+    def get(self, language: Language) -> str:
+        """The text in `language`, falling back to English."""
+        return (self.es if language == "es" else None) or self.en
+
+
+class EntryText(_Strict):
+    """What an entry says in one language."""
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    questions: list[str] = Field(min_length=MIN_QUESTIONS)
+    answer: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)
+    ]
+
+    @field_validator("questions")
+    @classmethod
+    def _phrasings_have_words(cls, questions: list[str]) -> list[str]:
+        for index, question in enumerate(questions):
+            if not fold(question):
+                raise ValueError(f"phrasing {index + 1} is empty (it has no letters or digits)")
+        return [q.strip() for q in questions]
+
+
+class Person(_Strict):
+    """A fact-sheet record: a person the article names, and their office."""
+
+    name: Text
+    office: Localized
+
+
+class Entry(_Strict):
+    """One curated question-and-answer topic."""
+
+    id: str
+    kind: Literal["fact", "not_covered"] = "fact"
+    command: str | None = None
+    sources: list[int] = Field(min_length=1)
+    related: list[str] = Field(default_factory=list)
+    person: Person | None = None
+    en: EntryText
+    es: EntryText | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not ENTRY_ID_PATTERN.fullmatch(value):
+            raise ValueError(
+                "must be 1-40 characters of a-z, 0-9, '_' and '-', starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _valid_command(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not COMMAND_PATTERN.fullmatch(value):
+            raise ValueError("Telegram commands are 1-32 characters of a-z, 0-9 and '_'")
+        if value in RESERVED_COMMANDS:
+            raise ValueError(f"/{value} is one of the bot's own commands")
+        return value
+
+    def text(self, language: Language) -> EntryText:
+        """The entry's text in `language`, falling back to English."""
+        return (self.es if language == "es" else None) or self.en
+
+    def phrasings(self, language: Language) -> list[str]:
+        """Everything a user might type for this entry in `language` (questions, title, person)."""
+        text = self.es if language == "es" else self.en
+        if text is None:
+            return []
+        found = [*text.questions, text.title]
+        if self.person is not None:
+            who, who_office = _PERSON_TEMPLATES[language]
+            office = self.person.office.get(language)
+            name = self.person.name
+            found += [name, who.format(name), office, who_office.format(office)]
+        return found
+
+
+class Article(_Strict):
+    """The source article as the knowledge base describes it: title and paragraph labels."""
+
+    title: Localized
+    paragraphs: dict[int, Localized] = Field(min_length=1)
+
+
+class _SourcesFile(_Strict):
+    article: Article
+
+
+class _LexiconFile(_Strict):
+    stop_words: dict[Language, list[str]] = Field(default_factory=dict)
+    phrases: dict[str, list[str]] = Field(default_factory=dict)
+    synonyms: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("synonyms")
+    @classmethod
+    def _single_words(cls, synonyms: dict[str, list[str]]) -> dict[str, list[str]]:
+        for canonical, variants in synonyms.items():
+            for variant in (canonical, *variants):
+                if len(fold(variant).split()) != 1:
+                    raise ValueError(
+                        f"{variant!r} under {canonical!r} is not one word; list it in `phrases`"
+                    )
+        return synonyms
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The validated knowledge: the article map, the entries and the lexicon."""
+
+    article: Article
+    entries: tuple[Entry, ...]
+    lexicon: Lexicon
+    _by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
+    _by_command: dict[str, Entry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
+        object.__setattr__(
+            self, "_by_command", {e.command: e for e in self.entries if e.command is not None}
+        )
+
+    def get(self, entry_id: str) -> Entry | None:
+        """The entry with this id, if any."""
+        return self._by_id.get(entry_id)
+
+    def by_command(self, command: str) -> Entry | None:
+        """The entry behind a topic command (without the slash), if any."""
+        return self._by_command.get(command.lower())
+
+    @property
+    def commands(self) -> list[Entry]:
+        """Entries that have a topic command, in knowledge-base order."""
+        return list(self._by_command.values())
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the knowledge files."""
+
+    file: str
+    message: str
+    entry: str | None = None
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        parts = [where]
+        if self.entry is not None:
+            parts.append(f"entry {self.entry!r}")
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ": ".join([", ".join(parts), self.message])
+
+
+class KnowledgeError(Exception):
+    """The knowledge base cannot be used; `problems` says exactly why."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class _Document:
+    """One parsed YAML file with its node tree, for line numbers."""
+
+    name: str  # as shown in messages: "knowledge/<file>"
+    filename: str
+    data: Any
+    root: yaml.Node | None
+
+
+def load_knowledge(directory: Path) -> KnowledgeBase:
+    """Load and validate every YAML file in `directory`; raise `KnowledgeError` on any problem."""
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(str(directory), "knowledge directory not found")])
+    problems: list[Problem] = []
+    documents = list(_read_documents(directory, problems))
+    by_name = {doc.filename: doc for doc in documents}
+
+    article = _load_article(by_name.get(SOURCES_FILE), directory, problems)
+    lexicon = _load_lexicon(by_name.get(LEXICON_FILE), problems)
+    entries: list[tuple[_Document, int, Entry]] = []
+    for doc in documents:
+        if doc.filename not in (SOURCES_FILE, LEXICON_FILE):
+            entries.extend(_load_entries(doc, problems))
+    if not entries and not problems:
+        problems.append(Problem(str(directory), "no entries found in any *.yaml file"))
+    if article is not None:
+        _check_references(entries, article, problems)
+    if problems:
+        raise KnowledgeError(problems)
+    assert article is not None
+    assert lexicon is not None
+    return KnowledgeBase(article, tuple(e for _, _, e in entries), lexicon)
+
+
+def _read_documents(directory: Path, problems: list[Problem]) -> Iterator[_Document]:
+    root = directory.resolve()
+    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    for path in paths:
+        shown = f"{directory.name}/{path.name}"
+        if not path.resolve().is_relative_to(root):
+            problems.append(Problem(shown, "points outside the knowledge directory; refused"))
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(shown, f"cannot be read: {exc}"))
+            continue
+        try:
+            root_node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            reason = getattr(exc, "problem", None) or str(exc)
+            context = getattr(exc, "context_mark", None)
+            if context is not None and getattr(exc, "context", None):
+                reason += f" ({exc.context} at line {context.line + 1})"  # type: ignore[attr-defined]
+            problems.append(Problem(shown, f"malformed YAML: {reason}", line=line))
+            continue
+        for key, line in _duplicate_keys(root_node):
+            problems.append(Problem(shown, f"duplicate key {key!r}", line=line))
+        yield _Document(shown, path.name, data, root_node)
+
+
+def _duplicate_keys(node: yaml.Node | None) -> Iterator[tuple[str, int]]:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                yield key, key_node.start_mark.line + 1
+            seen.add(key)
+            yield from _duplicate_keys(value_node)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _duplicate_keys(item)
+
+
+def _line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int | None:
+    """The 1-based line of the node at `path` (or of its nearest existing parent)."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for step in path:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if str(k.value) == str(step)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            child = node.value[step] if 0 <= step < len(node.value) else None
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _field_name(loc: Sequence[str | int]) -> str:
+    name = ""
+    for step in loc:
+        name += f"[{step}]" if isinstance(step, int) else (f".{step}" if name else str(step))
+    return name
+
+
+def _validation_problems(
+    doc: _Document, error: ValidationError, prefix: Sequence[str | int], entry: str | None
+) -> Iterator[Problem]:
+    for detail in error.errors():
+        loc = [step for step in detail["loc"] if not str(step).startswith("function-after")]
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = "unknown field"
+        yield Problem(
+            doc.name,
+            message,
+            entry=entry,
+            field=_field_name(loc) or None,
+            line=_line_of(doc.root, [*prefix, *loc]),
+        )
+
+
+def _load_article(
+    doc: _Document | None, directory: Path, problems: list[Problem]
+) -> Article | None:
+    if doc is None:
+        problems.append(Problem(f"{directory.name}/{SOURCES_FILE}", "file is missing"))
+        return None
+    try:
+        return _SourcesFile.model_validate(doc.data).article
+    except ValidationError as exc:
+        problems.extend(_validation_problems(doc, exc, [], None))
+        return None
+
+
+def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | None:
+    if doc is None:
+        return Lexicon.empty()
+    try:
+        parsed = _LexiconFile.model_validate(doc.data or {})
+        stop_words = [w for words in parsed.stop_words.values() for w in words]
+        return Lexicon.build(stop_words, parsed.phrases, parsed.synonyms)
+    except ValidationError as exc:
+        problems.extend(_validation_problems(doc, exc, [], None))
+    except LexiconConflictError as exc:
+        problems.append(Problem(doc.name, str(exc), field="synonyms"))
+    return None
+
+
+def _load_entries(
+    doc: _Document, problems: list[Problem]
+) -> Iterator[tuple[_Document, int, Entry]]:
+    data = doc.data
+    if not isinstance(data, dict) or set(data) != {"entries"}:
+        problems.append(
+            Problem(
+                doc.name,
+                "must be a mapping with a single key `entries`",
+                line=_line_of(doc.root, []),
+            )
+        )
+        return
+    raw_entries = data["entries"]
+    if not isinstance(raw_entries, list):
+        problems.append(
+            Problem(doc.name, "`entries` must be a list", line=_line_of(doc.root, ["entries"]))
+        )
+        return
+    for index, raw in enumerate(raw_entries):
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        label = raw_id if isinstance(raw_id, str) else f"#{index + 1}"
+        try:
+            yield doc, index, Entry.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(doc, exc, ["entries", index], label))
+
+
+def _check_references(
+    entries: Sequence[tuple[_Document, int, Entry]], article: Article, problems: list[Problem]
+) -> None:
+    """Cross-entry rules: unique ids and commands, known related ids and paragraphs."""
+
+    def report(doc: _Document, index: int, entry: Entry, message: str, *path: str | int) -> None:
+        line = _line_of(doc.root, ["entries", index, *path])
+        problems.append(Problem(doc.name, message, entry.id, _field_name(path), line))
+
+    first_file: dict[str, str] = {}
+    command_owner: dict[str, str] = {}
+    for doc, index, entry in entries:
+        if entry.id in first_file:
+            report(doc, index, entry, f"duplicate id (first in {first_file[entry.id]})", "id")
+        first_file.setdefault(entry.id, doc.name)
+        if entry.command is not None:
+            owner = command_owner.setdefault(entry.command, entry.id)
+            if owner != entry.id:
+                report(doc, index, entry, f"/{entry.command} is already {owner!r}'s", "command")
+    for doc, index, entry in entries:
+        for field_path, message in _reference_problems(entry, set(first_file), article):
+            report(doc, index, entry, message, *field_path)
+
+
+def _reference_problems(
+    entry: Entry, known_ids: set[str], article: Article
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for position, related in enumerate(entry.related):
+        if related == entry.id:
+            yield ("related", position), "refers to itself"
+        elif related not in known_ids:
+            yield ("related", position), f"unknown entry id {related!r}"
+    for position, paragraph in enumerate(entry.sources):
+        if paragraph not in article.paragraphs:
+            yield ("sources", position), f"paragraph {paragraph} is not in {SOURCES_FILE}"
+    if entry.person is not None:
+        for language in LANGUAGES:
+            text = entry.es if language == "es" else entry.en
+            if text is not None and fold(entry.person.name) not in fold(text.answer):
+                yield (language, "answer"), f"the answer must name {entry.person.name}"

@@ -1,0 +1,107 @@
+"""The bot's own words, per language: welcome, help, "did you mean", decline, errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from bot.knowledge import Language
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Every user-facing string the bot writes itself, in one language."""
+
+    welcome: str
+    about: str
+    help_lines: tuple[str, ...]
+    topics_intro: str
+    did_you_mean: str
+    decline: str
+    decline_topics: str
+    empty_question: str
+    source_label: str
+    not_covered_label: str
+    paragraph: str
+    paragraphs: str
+    and_: str
+    related_intro: str
+    unknown_topic: str
+    stale_button: str
+    error: str
+    ask_usage: str
+    unknown_command: str
+
+
+EN: Final = Messages(
+    welcome="Hello! I answer questions about one news story: the U.S.–Mexico agreement to act "
+    "together against organized crime.",
+    about="Ask me in your own words (English or Spanish), or pick a topic below. "
+    "I only say what the article says, and I tell you when it does not say something.",
+    help_lines=(
+        "Write a question, for example: who led the Mexican delegation?",
+        "/topics — every topic I can answer",
+        "/ask <question> — ask in a group chat",
+        "/delegation, /principles, /next … — jump straight to a topic",
+        "/help — this message",
+    ),
+    topics_intro="Here is what the article covers. Tap a topic:",
+    did_you_mean="I'm not sure which of these you mean. Did you mean:",
+    decline="Sorry, the article does not seem to cover that",
+    decline_topics="It is about the U.S.–Mexico agreement against organized crime: the goal, "
+    "fentanyl and arms trafficking, the delegation, the four principles and what comes next. "
+    "Send /topics to see everything I can answer.",
+    empty_question="Send me a question about the U.S.–Mexico agreement, or /topics to browse.",
+    source_label="Source: the article, ",
+    not_covered_label="The article is silent on this. Nearest part: ",
+    paragraph="paragraph",
+    paragraphs="paragraphs",
+    and_="and",
+    related_intro="Related:",
+    unknown_topic="I don't know that topic any more. Here is what I can answer:",
+    stale_button="That button is out of date. Here is what I can answer:",
+    error="Sorry, something went wrong on my side. Please try again in a moment.",
+    ask_usage="Write your question after the command, for example: /ask who led the delegation?",
+    unknown_command="I don't know that command. Send /help to see what I can do.",
+)
+
+ES: Final = Messages(
+    welcome="¡Hola! Respondo preguntas sobre una noticia: el acuerdo entre México y Estados "
+    "Unidos para actuar juntos contra el crimen organizado.",
+    about="Pregúntame con tus propias palabras (en español o en inglés), o elige un tema abajo. "
+    "Solo digo lo que dice el artículo, y te aviso cuando no dice algo.",
+    help_lines=(
+        "Escribe una pregunta, por ejemplo: ¿quién encabezó la delegación mexicana?",
+        "/topics — todos los temas que puedo responder",
+        "/ask <pregunta> — para preguntar en un grupo",
+        "/delegacion, /principios, /next … — ir directo a un tema",
+        "/help — este mensaje",
+    ),
+    topics_intro="Esto es lo que cubre el artículo. Elige un tema:",
+    did_you_mean="No estoy seguro de cuál de estos temas buscas. ¿Quisiste decir:",
+    decline="Lo siento, el artículo no parece tratar eso",
+    decline_topics="Trata del acuerdo entre México y Estados Unidos contra el crimen organizado: "
+    "el objetivo, el fentanilo y el tráfico de armas, la delegación, los cuatro principios y "
+    "los próximos pasos. Envía /topics para ver todo lo que puedo responder.",
+    empty_question="Envíame una pregunta sobre el acuerdo entre México y Estados Unidos, "
+    "o /topics para ver los temas.",
+    source_label="Fuente: el artículo, ",
+    not_covered_label="El artículo no lo dice. Parte más cercana: ",
+    paragraph="párrafo",
+    paragraphs="párrafos",
+    and_="y",
+    related_intro="Relacionado:",
+    unknown_topic="Ya no conozco ese tema. Esto es lo que puedo responder:",
+    stale_button="Ese botón ya no es válido. Esto es lo que puedo responder:",
+    error="Lo siento, algo falló de mi lado. Inténtalo de nuevo en un momento.",
+    ask_usage="Escribe tu pregunta después del comando, por ejemplo: "
+    "/ask ¿quién encabezó la delegación?",
+    unknown_command="No conozco ese comando. Envía /help para ver lo que puedo hacer.",
+)
+
+_BY_LANGUAGE: Final[dict[Language, Messages]] = {"en": EN, "es": ES}
+
+
+def messages(language: Language) -> Messages:
+    """The bot's strings in `language`."""
+    return _BY_LANGUAGE[language]

@@ -1,0 +1,55 @@
+"""Shared fixtures: the shipped knowledge base, an answerer, and an offline Telegram application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.answers import Answerer
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
+from bot.telegram_app import build_application
+from tests.fakes import TOKEN, RecordingRequest
+
+KNOWLEDGE_DIR = DEFAULT_KNOWLEDGE_DIR
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's .env or environment settings."""
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "KNOWLEDGE_DIR", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> KnowledgeBase:
+    return load_knowledge(KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="session")
+def answerer(knowledge: KnowledgeBase) -> Answerer:
+    return Answerer(knowledge)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(telegram_bot_token=SecretStr(TOKEN), _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def fake_request() -> RecordingRequest:
+    return RecordingRequest()
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, answerer: Answerer, fake_request: RecordingRequest
+) -> AsyncIterator:
+    application = build_application(settings, answerer, request=fake_request)
+    async with application:
+        fake_request.clear()
+        yield application

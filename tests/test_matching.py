@@ -1,0 +1,192 @@
+"""The matcher on the shipped knowledge: own phrasings, typos, names, offices, far questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.knowledge import Entry, EntryText
+from bot.matching import Candidate, Match, Matcher, Outcome, Thresholds, decide
+from bot.text import Analyzer, Lexicon
+
+
+def outcome_of(answerer, question: str) -> tuple[Outcome, str | None]:
+    decision = answerer.decide(question)
+    best = decision.match.best
+    return decision.outcome, best.entry.id if best else None
+
+
+def test_every_phrasing_finds_its_own_entry(answerer, knowledge):
+    misses = []
+    for entry in knowledge.entries:
+        for phrasing in entry.phrasings("en"):
+            outcome, found = outcome_of(answerer, phrasing)
+            if outcome is not Outcome.ANSWER or found != entry.id:
+                misses.append((entry.id, phrasing, outcome.value, found))
+    assert not misses
+
+
+def test_every_shipped_phrasing_has_content_words(answerer, knowledge):
+    empty = [
+        (entry.id, text)
+        for entry in knowledge.entries
+        for text in entry.phrasings("en")
+        if not answerer.matcher.analyzer.terms(text)
+    ]
+    assert not empty
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("who led the delegaton?", "delegation"),
+        ("fentanly", "drugs"),
+        ("what are the four principels", "principles"),
+        ("harfuhc", "garcia-harfuch"),
+        ("who is sheinbuam", "sheinbaum"),
+        ("wepons trafficking", "arms"),
+        ("whats the main goal", "goal"),
+        ("who is the navy secretery", "morales"),
+        ("Who led the Mexican delegation", "delegation"),
+        ("WHO LED THE DELEGATION???", "delegation"),
+    ],
+)
+def test_typos_and_noise(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("harfuch", "garcia-harfuch"),
+        ("García Harfuch", "garcia-harfuch"),
+        ("Garcia Harfuch", "garcia-harfuch"),
+        ("trevilla", "trevilla"),
+        ("gertz", "gertz-manero"),
+        ("moctezuma", "moctezuma"),
+        ("figueroa", "figueroa"),
+        ("velasco", "velasco"),
+        ("de la fuente", "de-la-fuente"),
+        ("Juan Ramon de la Fuente", "de-la-fuente"),
+        ("raymundo pedro morales", "morales"),
+        ("sheinbaum", "sheinbaum"),
+        ("trump", "trump"),
+    ],
+)
+def test_bare_names_and_surnames(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("who is the navy secretary", "morales"),
+        ("defense secretary", "trevilla"),
+        ("who is the attorney general", "gertz-manero"),
+        ("foreign secretary", "de-la-fuente"),
+        ("mexican ambassador", "moctezuma"),
+        ("secretary of security and citizen protection", "garcia-harfuch"),
+        ("head of the north america unit", "velasco"),
+    ],
+)
+def test_offices_without_names(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's the weather like tomorrow",
+        "tell me a joke",
+        "who won the world cup",
+        "best tacos in mexico city",
+        "what is the capital of france",
+        "how do I bake bread",
+        "who is the prime minister of canada",
+        "is bitcoin going up",
+        "what time is it",
+        "translate hello into german",
+    ],
+)
+def test_far_questions_are_declined(answerer, question):
+    assert outcome_of(answerer, question)[0] is Outcome.DECLINE
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's the weather in Washington",
+        "Trump tariffs on steel",
+        "how tall is the border wall",
+        "population of mexico",
+        "what is the capital of the united states",
+    ],
+)
+def test_one_shared_word_is_not_a_confident_answer(answerer, question):
+    assert outcome_of(answerer, question)[0] is not Outcome.ANSWER
+
+
+def test_empty_and_stop_word_questions_have_no_candidates(answerer):
+    for question in ("", "   ", "?!", "what is it"):
+        assert answerer.decide(question).match.candidates == ()
+
+
+# ------------------------------------------------------------------ decide() on its own
+
+
+def _entry(entry_id: str) -> Entry:
+    text = EntryText(title=entry_id, questions=[entry_id] * 5, answer="x")
+    return Entry(id=entry_id, sources=[1], en=text)
+
+
+def _match(*scores: float) -> Match:
+    candidates = tuple(Candidate(_entry(f"e{i}"), s, "p", 1.0, 1.0) for i, s in enumerate(scores))
+    return Match("q", ("t",), (), (), candidates)
+
+
+def test_decide_answers_a_clear_winner():
+    assert (
+        decide(_match(90, 40), Thresholds(answer=70, suggest=45, margin=6)).outcome
+        is Outcome.ANSWER
+    )
+
+
+def test_decide_suggests_when_the_top_two_are_close():
+    decision = decide(_match(90, 88, 87, 86, 20), Thresholds(answer=70, suggest=45, margin=6))
+    assert decision.outcome is Outcome.SUGGEST
+    assert [c.entry.id for c in decision.suggestions] == ["e0", "e1", "e2"]
+
+
+def test_decide_suggests_middling_scores():
+    assert decide(_match(60), Thresholds(answer=70, suggest=45)).outcome is Outcome.SUGGEST
+
+
+def test_decide_declines_low_scores_and_nothing():
+    assert decide(_match(30), Thresholds(suggest=45)).outcome is Outcome.DECLINE
+    assert decide(_match(), Thresholds()).outcome is Outcome.DECLINE
+
+
+def test_matcher_works_on_a_tiny_knowledge_base_without_lexicon():
+    entries = [
+        Entry(
+            id="cats",
+            sources=[1],
+            en=EntryText(
+                title="Cats",
+                questions=["cats", "kittens", "feline pets", "a cat", "meow"],
+                answer="x",
+            ),
+        ),
+        Entry(
+            id="dogs",
+            sources=[1],
+            en=EntryText(
+                title="Dogs",
+                questions=["dogs", "puppies", "canine pets", "a dog", "woof"],
+                answer="y",
+            ),
+        ),
+    ]
+    matcher = Matcher(entries, Analyzer(Lexicon.empty()))
+    assert matcher.match("puppies").best.entry.id == "dogs"
+    assert matcher.match("kitens").best.entry.id == "cats"  # repaired typo
+    assert matcher.match("submarines").candidates == ()

@@ -1,0 +1,167 @@
+"""Telegram handlers, driven through Application.process_update with a recording fake request."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+import pytest
+
+from bot.replies import ANSWER_PREFIX
+from bot.telegram_app import register_commands
+from tests.fakes import BOT_USERNAME, TOKEN, callback_update, message_update, raw_update
+
+
+def keyboard_data(params) -> list[str]:
+    markup = params.get("reply_markup") or {}
+    return [b.get("callback_data") for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def test_start_sends_welcome_with_topic_buttons(app, fake_request):
+    await app.process_update(message_update(app.bot, "/start"))
+    [sent] = fake_request.sent()
+    assert "Hello" in sent["text"]
+    assert sent["parse_mode"] == "HTML"
+    assert ANSWER_PREFIX + "delegation" in keyboard_data(sent)
+
+
+async def test_help_and_topics(app, fake_request):
+    await app.process_update(message_update(app.bot, "/help"))
+    await app.process_update(message_update(app.bot, "/topics"))
+    help_text, topics = fake_request.sent()
+    assert "/topics" in help_text["text"]
+    assert "/principles" in topics["text"]
+    assert len(keyboard_data(topics)) == len(app.bot_data["handlers"].answerer.knowledge.commands)
+
+
+async def test_free_text_is_answered(app, fake_request):
+    await app.process_update(message_update(app.bot, "who led the delegation?"))
+    [sent] = fake_request.sent()
+    assert "Juan Ramón de la Fuente" in sent["text"]
+    assert sent["text"].startswith("<b>The Mexican delegation</b>")
+    assert sent["chat_id"] == 777
+
+
+async def test_did_you_mean_is_a_keyboard_of_entries(app, fake_request):
+    await app.process_update(message_update(app.bot, "mexico"))
+    [sent] = fake_request.sent()
+    assert "Did you mean" in sent["text"]
+    data = keyboard_data(sent)
+    assert 1 <= len(data) <= 3
+    assert all(d.startswith(ANSWER_PREFIX) for d in data)
+
+
+async def test_far_question_is_declined_with_escaped_echo(app, fake_request):
+    await app.process_update(message_update(app.bot, "<b>who won</b> the football & cup"))
+    [sent] = fake_request.sent()
+    assert "does not seem to cover" in sent["text"]
+    assert html.escape("<b>who won</b> the football & cup", quote=False) in sent["text"]
+
+
+async def test_topic_commands_and_bot_username_suffix(app, fake_request):
+    await app.process_update(message_update(app.bot, "/delegation"))
+    await app.process_update(message_update(app.bot, f"/principles@{BOT_USERNAME}"))
+    first, second = fake_request.texts()
+    assert "Juan Ramón de la Fuente" in first
+    assert "mutual trust" in second
+
+
+async def test_command_for_another_bot_is_ignored_in_groups(app, fake_request):
+    await app.process_update(message_update(app.bot, "/principles@OtherBot", chat_type="group"))
+    assert fake_request.sent() == []
+
+
+async def test_ask_command_in_a_group(app, fake_request):
+    update = message_update(app.bot, "/ask who is the navy secretary", chat_type="supergroup")
+    await app.process_update(update)
+    [sent] = fake_request.sent()
+    assert "Raymundo Pedro Morales" in sent["text"]
+    assert sent["reply_parameters"]["message_id"] == update.message.message_id
+
+
+async def test_ask_without_question_explains_usage(app, fake_request):
+    await app.process_update(message_update(app.bot, "/ask"))
+    assert "/ask" in fake_request.texts()[0]
+
+
+async def test_unknown_command_gets_a_hint_in_private(app, fake_request):
+    await app.process_update(message_update(app.bot, "/frobnicate"))
+    assert "/help" in fake_request.texts()[0]
+
+
+async def test_button_press_is_acknowledged_and_answered(app, fake_request):
+    await app.process_update(callback_update(app.bot, ANSWER_PREFIX + "goal"))
+    methods = [name for name, _ in fake_request.calls]
+    assert methods == ["answerCallbackQuery", "sendMessage"]
+    assert "The main goal" in fake_request.texts()[0]
+
+
+@pytest.mark.parametrize("data", [ANSWER_PREFIX + "gone-entry", "garbage", "t:x", ""])
+async def test_stale_or_forged_buttons_get_a_polite_reply(app, fake_request, data):
+    await app.process_update(callback_update(app.bot, data))
+    assert fake_request.calls[0][0] == "answerCallbackQuery"
+    [text] = fake_request.texts()
+    assert "out of date" in text or "Tap a topic" in text
+
+
+async def test_button_on_an_inaccessible_message_is_still_acknowledged(app, fake_request):
+    await app.process_update(callback_update(app.bot, ANSWER_PREFIX + "goal", with_message=False))
+    assert [name for name, _ in fake_request.calls] == ["answerCallbackQuery"]
+
+
+async def test_every_reply_fits_in_one_telegram_message(app, fake_request, knowledge):
+    for entry in knowledge.entries:
+        await app.process_update(callback_update(app.bot, ANSWER_PREFIX + entry.id))
+    assert all(len(t) <= 4096 for t in fake_request.texts())
+
+
+async def test_non_text_updates_do_not_crash(app, fake_request):
+    sticker = {
+        "message": {
+            "message_id": 5,
+            "date": 0,
+            "chat": {"id": 777, "type": "private"},
+            "from": {"id": 777, "is_bot": False, "first_name": "Ana"},
+            "sticker": {
+                "file_id": "f",
+                "file_unique_id": "u",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            },
+        }
+    }
+    await app.process_update(raw_update(app.bot, sticker))
+    assert fake_request.sent() == []
+
+
+async def test_errors_are_logged_and_the_user_is_told(app, fake_request, caplog):
+    fake_request.fail_methods["sendMessage"] = (
+        400,
+        {"ok": False, "error_code": 400, "description": "Bad Request: boom"},
+    )
+    with caplog.at_level(logging.ERROR):
+        await app.process_update(message_update(app.bot, "who led the delegation?"))
+    assert "error while handling an update" in caplog.text
+    assert len(fake_request.sent()) == 2  # the failed answer, then the apology attempt
+    assert "went wrong" in fake_request.sent()[1]["text"]
+    assert TOKEN not in caplog.text
+
+
+async def test_command_menu_is_registered(app, fake_request):
+    await register_commands(app, app.bot_data["handlers"].answerer)
+    [params] = fake_request.sent("setMyCommands")
+    names = [c["command"] for c in params["commands"]]
+    assert names[:4] == ["start", "help", "topics", "ask"]
+    assert {"delegation", "principles"} <= set(names)
+    assert all(1 <= len(c["description"]) <= 256 for c in params["commands"])
+
+
+async def test_command_menu_failure_does_not_stop_the_bot(app, fake_request):
+    fake_request.fail_methods["setMyCommands"] = (
+        400,
+        {"ok": False, "error_code": 400, "description": "Bad Request: nope"},
+    )
+    await register_commands(app, app.bot_data["handlers"].answerer)

@@ -38,5 +38,12 @@ unit: $(VENV)/.installed-dev
 check: $(VENV)/.installed-run
 	$(PY) -m bot check
 
+eval: $(VENV)/.installed-run
+	$(PY) -m bot eval
+	$(PY) -m bot eval tests/data/holdout.yaml || true
+
+bench: $(VENV)/.installed-run
+	$(PY) -m bot bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -20,7 +20,7 @@ from bot.replies import (
     answer_button,
     plain,
 )
-from bot.text import Analyzer
+from bot.text import Analyzer, fold
 
 MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning only
 ECHO_CHARS: Final = 120  # how much of a declined question is quoted back
@@ -41,6 +41,38 @@ class Answerer:
     def decide(self, question: str) -> Decision:
         """The matcher's ranking of `question` and the outcome the thresholds choose."""
         return decide(self.matcher.match(question[:MAX_QUESTION_CHARS]), self.thresholds)
+
+    def explain(self, question: str) -> str:
+        """Why the bot replies as it does: understood terms, top candidates, chosen outcome."""
+        decision = self.decide(question.strip())
+        match = decision.match
+        t = self.thresholds
+        lines = [
+            f"question:    {question.strip()!r}",
+            f"normalised:  {fold(question)!r}",
+            f"terms:       {' '.join(match.terms) or '(none)'}",
+            f"unknown:     {' '.join(match.unknown) or '(none)'}",
+            "repairs:     " + (", ".join(f"{a} -> {b}" for a, b in match.corrections) or "(none)"),
+            "candidates:  score = coverage of the question x "
+            f"{self.matcher.scoring.coverage_weight:g} + phrasing F1 x "
+            f"{1 - self.matcher.scoring.coverage_weight:g}",
+        ]
+        for c in match.candidates:
+            lines.append(
+                f"  {c.score:5.1f}  {c.entry.id:<16} coverage {c.coverage:.2f}  "
+                f"F1 {c.overlap:.2f}  via {c.phrasing!r}"
+            )
+        lines.append(
+            f"thresholds:  answer >= {t.answer:g} with a lead >= {t.margin:g}; "
+            f"did-you-mean >= {t.suggest:g}; else decline"
+        )
+        chosen = decision.outcome.value
+        if decision.entry is not None:
+            chosen += f" {decision.entry.id}"
+        elif decision.suggestions:
+            chosen += " " + ", ".join(c.entry.id for c in decision.suggestions)
+        lines.append(f"outcome:     {chosen}")
+        return "\n".join(lines)
 
     def answer(self, question: str, language: Language = "en") -> Reply:
         """Reply to a free-text question: an answer card, "did you mean", or a decline."""

@@ -1,6 +1,7 @@
-"""Command line: `agreement-bot run | chat | ask | check` (also `python -m bot`).
+"""Command line: `agreement-bot run | chat | ask | check | eval | bench` (or `python -m bot`).
 
-Exit status: 0 on success, 2 when the settings or the knowledge base are invalid.
+Exit status: 0 on success, 1 when `eval` finds quality under the floors, 2 when the settings,
+the knowledge base or an input file are invalid.
 `ask --json -` is a stable contract for outside evaluation: one question per input line,
 one JSON object per output line.
 """
@@ -11,18 +12,23 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
+import yaml
 from pydantic import ValidationError
 
+from bot import bench, evaluation
 from bot.answers import Answerer
 from bot.console import ConsoleChat
+from bot.evaluation import DEFAULT_EVAL_FILE
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.replies import Reply
 from bot.settings import Settings, describe_errors
 
 EXIT_OK = 0
+EXIT_BELOW_FLOOR = 1
 EXIT_INVALID = 2
 
 
@@ -50,8 +56,28 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("chat", help="chat in this terminal (no Telegram)")
     ask = commands.add_parser("ask", help="print the reply to one question")
     ask.add_argument("question", nargs="+", help="the question, or - to read one per line")
-    ask.add_argument("--json", action="store_true", help="print JSON objects instead of text")
+    output = ask.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON objects instead of text")
+    output.add_argument(
+        "--explain", action="store_true", help="show how the question was matched and why"
+    )
     commands.add_parser("check", help="validate the knowledge base (exit 0, or 2 with problems)")
+    evaluate = commands.add_parser(
+        "eval", help="accuracy and decline rate on a labelled set (exit 1 below the floors)"
+    )
+    evaluate.add_argument("file", nargs="?", type=Path, default=DEFAULT_EVAL_FILE)
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also search the thresholds that maximise accuracy with >= 97%% declined",
+    )
+    bench = commands.add_parser(
+        "bench", help="time one match (shipped and generated bases) and start-up"
+    )
+    bench.add_argument(
+        "--sizes", type=int, nargs="*", default=[1000, 10000], help="generated base sizes"
+    )
     return parser
 
 
@@ -66,12 +92,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in problem.lines:
             print(line, file=sys.stderr)
         return EXIT_INVALID
+    return _dispatch(command, args, settings, knowledge)
+
+
+def _dispatch(
+    command: str, args: argparse.Namespace, settings: Settings, knowledge: KnowledgeBase
+) -> int:
     if command == "check":
         print(f"knowledge OK: {len(knowledge.entries)} entries in {settings.knowledge_dir}")
         return EXIT_OK
     answerer = Answerer(knowledge, settings.thresholds())
+    if command == "bench":
+        questions = [case.question for case in evaluation.load_cases(DEFAULT_EVAL_FILE)]
+        print(bench.run(knowledge, questions, args.sizes))
+        return EXIT_OK
+    if command == "eval":
+        return _evaluate(answerer, args.file, as_json=args.json, calibrating=args.calibrate)
     if command == "ask":
-        return _ask(answerer, args.question, as_json=args.json, out=sys.stdout)
+        return _ask(answerer, args, out=sys.stdout)
     if command == "chat" or settings.telegram_bot_token is None:
         return ConsoleChat(answerer).run()
     # Imported here so that `ask`, `check` and the console start without loading Telegram.
@@ -99,6 +137,42 @@ def _knowledge(settings: Settings) -> KnowledgeBase:
         raise _Invalid([header, *(f"  {p}" for p in exc.problems)]) from None
 
 
+def _evaluate(answerer: Answerer, path: Path, *, as_json: bool, calibrating: bool) -> int:
+    try:
+        cases = evaluation.load_cases(path)
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    unknown = evaluation.unknown_labels(cases, answerer)
+    if unknown:
+        print(f"{path}: labels that are not entry ids: {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_INVALID
+    matches = evaluation.run_cases(answerer, cases)
+    found = evaluation.reports(evaluation.judge(matches, answerer.thresholds))
+    calibrated = evaluation.calibrate(matches) if calibrating else None
+    if as_json:
+        data: dict[str, object] = {"file": str(path), "reports": [r.as_dict() for r in found]}
+        if calibrated is not None:
+            data["calibrated"] = {"thresholds": asdict(calibrated[0]), **calibrated[1].as_dict()}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        t = answerer.thresholds
+        print(
+            f"{path}: {len(cases)} questions; thresholds answer {t.answer:g}, "
+            f"suggest {t.suggest:g}, margin {t.margin:g}"
+        )
+        for report in found:
+            print(evaluation.format_report(report, show_misses=report is found[0]))
+        if calibrated is not None:
+            best, report = calibrated
+            print(
+                f"calibrated: answer {best.answer:g}, suggest {best.suggest:g}, "
+                f"margin {best.margin:g}"
+            )
+            print(evaluation.format_report(report, show_misses=False))
+    return EXIT_OK if all(r.passes() for r in found) else EXIT_BELOW_FLOOR
+
+
 def reply_json(reply: Reply) -> dict[str, object]:
     """The stable JSON contract of `ask --json`."""
     return {
@@ -110,11 +184,14 @@ def reply_json(reply: Reply) -> dict[str, object]:
     }
 
 
-def _ask(answerer: Answerer, words: list[str], *, as_json: bool, out: TextIO) -> int:
-    questions = sys.stdin if words == ["-"] else [" ".join(words)]
+def _ask(answerer: Answerer, args: argparse.Namespace, out: TextIO) -> int:
+    if args.explain:
+        out.write(answerer.explain(" ".join(args.question)) + "\n")
+        return EXIT_OK
+    questions = sys.stdin if args.question == ["-"] else [" ".join(args.question)]
     for line in questions:
         reply = answerer.answer(line.rstrip("\n"))
-        if as_json:
+        if args.json:
             out.write(json.dumps(reply_json(reply), ensure_ascii=False) + "\n")
         else:
             out.write(reply.plain + "\n")

@@ -121,11 +121,13 @@ class Entry(_Strict):
         return (self.es if language == "es" else None) or self.en
 
     def phrasings(self, language: Language) -> list[str]:
-        """Everything a user might type for this entry in `language` (questions, title, person)."""
+        """What a user might type for this entry: questions, title, command word, person."""
         text = self.es if language == "es" else self.en
         if text is None:
             return []
         found = [*text.questions, text.title]
+        if self.command is not None:
+            found.append(self.command.replace("_", " "))
         if self.person is not None:
             who, who_office = _PERSON_TEMPLATES[language]
             office = self.person.office.get(language)
@@ -147,6 +149,7 @@ class _SourcesFile(_Strict):
 
 class _LexiconFile(_Strict):
     stop_words: dict[Language, list[str]] = Field(default_factory=dict)
+    question_words: list[str] = Field(default_factory=list)
     phrases: dict[str, list[str]] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -275,17 +278,21 @@ def _read_documents(directory: Path, problems: list[Problem]) -> Iterator[_Docum
             root_node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            reason = getattr(exc, "problem", None) or str(exc)
-            context = getattr(exc, "context_mark", None)
-            if context is not None and getattr(exc, "context", None):
-                reason += f" ({exc.context} at line {context.line + 1})"  # type: ignore[attr-defined]
-            problems.append(Problem(shown, f"malformed YAML: {reason}", line=line))
+            problems.append(_yaml_problem(shown, exc))
             continue
         for key, line in _duplicate_keys(root_node):
             problems.append(Problem(shown, f"duplicate key {key!r}", line=line))
         yield _Document(shown, path.name, data, root_node)
+
+
+def _yaml_problem(shown: str, exc: yaml.YAMLError) -> Problem:
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Problem(shown, f"malformed YAML: {exc}")
+    reason = exc.problem or str(exc)
+    if exc.context and exc.context_mark is not None:
+        reason += f" ({exc.context} at line {exc.context_mark.line + 1})"
+    line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+    return Problem(shown, f"malformed YAML: {reason}", line=line)
 
 
 def _duplicate_keys(node: yaml.Node | None) -> Iterator[tuple[str, int]]:
@@ -362,7 +369,7 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
     try:
         parsed = _LexiconFile.model_validate(doc.data or {})
         stop_words = [w for words in parsed.stop_words.values() for w in words]
-        return Lexicon.build(stop_words, parsed.phrases, parsed.synonyms)
+        return Lexicon.build(stop_words, parsed.phrases, parsed.synonyms, parsed.question_words)
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))
     except LexiconConflictError as exc:

@@ -70,6 +70,8 @@ class Lexicon:
     stop_words: frozenset[str]
     phrases: Mapping[str, str]  # folded expression -> canonical word
     synonyms: Mapping[str, str]  # stem of a variant -> canonical stem
+    spellings: frozenset[str] = frozenset()  # every folded word the lexicon lists
+    question_words: frozenset[str] = frozenset()  # canonical words that ask, not describe
 
     @classmethod
     def build(
@@ -77,21 +79,34 @@ class Lexicon:
         stop_words: Iterable[str],
         phrases: Mapping[str, Iterable[str]],
         synonyms: Mapping[str, Iterable[str]],
+        question_words: Iterable[str] = (),
     ) -> Lexicon:
-        """Fold and stem the curated lists into lookup tables."""
+        """Fold and stem the curated lists into lookup tables; reject contradictions."""
+        stops = frozenset(fold(w) for w in stop_words)
         phrase_map = {
-            fold(expression): fold(canonical)
-            for canonical, expressions in phrases.items()
+            fold(expression): fold(target)
+            for target, expressions in phrases.items()
             for expression in expressions
         }
         synonym_map: dict[str, str] = {}
-        for canonical, variants in synonyms.items():
-            target = stem(fold(canonical))
-            for word in (canonical, *variants):
+        for target, variants in synonyms.items():
+            stemmed = stem(fold(target))
+            for word in (target, *variants):
+                if fold(word) in stops:
+                    raise LexiconConflictError(word, "stop_words", stemmed)
                 key = stem(fold(word))
-                if synonym_map.setdefault(key, target) != target:
-                    raise LexiconConflictError(word, synonym_map[key], target)
-        return cls(frozenset(fold(w) for w in stop_words), phrase_map, synonym_map)
+                if synonym_map.setdefault(key, stemmed) != stemmed:
+                    raise LexiconConflictError(word, synonym_map[key], stemmed)
+        spellings = {w for expression in phrase_map for w in expression.split()} | {
+            w for t, vs in synonyms.items() for v in (t, *vs) for w in fold(v).split()
+        }
+
+        def resolve(word: str) -> str:
+            folded = phrase_map.get(fold(word), fold(word))
+            return synonym_map.get(stem(folded), stem(folded))
+
+        asking = frozenset(resolve(w) for w in question_words)
+        return cls(stops, phrase_map, synonym_map, frozenset(spellings), asking)
 
     @classmethod
     def empty(cls) -> Lexicon:
@@ -115,7 +130,10 @@ class Analyzer:
         """Folded words with phrases joined, stop words kept (used for display and typos)."""
         folded = fold(text)
         if self._phrase_re is not None:
-            folded = self._phrase_re.sub(lambda m: self.lexicon.phrases[m.group(0)], folded)
+            # Two passes, so that a phrase may contain another one's canonical word
+            # ("united states attorney general" -> "us attorney general" -> one word).
+            for _ in range(2):
+                folded = self._phrase_re.sub(lambda m: self.lexicon.phrases[m.group(0)], folded)
         return folded.split()
 
     def canonical(self, word: str) -> str:

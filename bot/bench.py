@@ -1,0 +1,158 @@
+"""`agreement-bot bench`: how long one match takes, beside the rapidfuzz floor, and start-up time.
+
+The floor is one `rapidfuzz.process.extractOne` over all phrasings with `fuzz.WRatio`
+(phrasings pre-processed once, the question processed per call). Larger knowledge bases are
+generated at run time from pseudo-words, never committed. Figures are printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.knowledge import LANGUAGES, Entry, EntryText, KnowledgeBase
+from bot.matching import Matcher
+from bot.text import Analyzer, fold
+
+_SYLLABLES = ("ka", "lo", "mi", "tra", "sen", "dor", "vi", "qu", "ple", "ron", "zu", "bel", "ta")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Median and 99th percentile of many timings, in milliseconds."""
+
+    median_ms: float
+    p99_ms: float
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Timing:
+        """Summarise raw timings (seconds)."""
+        ordered = sorted(seconds)
+        p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+        return cls(statistics.median(ordered) * 1e3, p99 * 1e3)
+
+
+def _time_each(call: Callable[[str], object], questions: Sequence[str]) -> list[float]:
+    timings = []
+    for question in questions:
+        start = time.perf_counter()
+        call(question)
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+def time_matcher(matcher: Matcher, questions: Sequence[str], passes: int = 5) -> Timing:
+    """One match per question, several passes; per-question caches are cleared each pass."""
+    timings: list[float] = []
+    for _ in range(passes):
+        fold.cache_clear()
+        matcher.clear_caches()
+        timings += _time_each(matcher.match, questions)
+    return Timing.of(timings)
+
+
+def time_floor(phrasings: Sequence[str], questions: Sequence[str], passes: int = 5) -> Timing:
+    """The floor: extractOne over every phrasing with WRatio."""
+    choices = [utils.default_process(p) for p in phrasings]
+
+    def floor(question: str) -> object:
+        return process.extractOne(
+            utils.default_process(question), choices, scorer=fuzz.WRatio, processor=None
+        )
+
+    return Timing.of([t for _ in range(passes) for t in _time_each(floor, questions)])
+
+
+def all_phrasings(entries: Sequence[Entry]) -> list[str]:
+    """Every phrasing of every entry, in every language."""
+    return [p for e in entries for language in LANGUAGES for p in e.phrasings(language)]
+
+
+def generate_entries(count: int, seed: int = 7) -> tuple[list[Entry], list[str]]:
+    """`count` synthetic entries of five phrasings, and questions for them (typos, strangers)."""
+    rng = random.Random(seed)  # noqa: S311 (reproducible test data, not cryptography)
+    vocabulary = sorted(
+        {"".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(6000)}
+    )
+    entries, questions = [], []
+    for number in range(count):
+        topic = rng.sample(vocabulary, 3)
+        phrasings = [
+            " ".join(
+                rng.sample(topic, rng.randint(1, 3)) + rng.sample(vocabulary, rng.randint(1, 4))
+            )
+            for _ in range(5)
+        ]
+        text = EntryText(title=" ".join(topic), questions=phrasings, answer="generated")
+        entries.append(Entry(id=f"gen-{number}", sources=[1], en=text))
+    for _ in range(300):
+        words = rng.choice(entries).en.questions[rng.randrange(5)].split()
+        if rng.random() < 0.5:  # one typo
+            position = rng.randrange(len(words))
+            word = words[position]
+            cut = rng.randrange(len(word))
+            words[position] = word[:cut] + rng.choice("aeiou") + word[cut + 1 :]
+        if rng.random() < 0.2:  # a question about something else
+            words = ["what", "about", *rng.sample(vocabulary, 2), "tomorrow"]
+        questions.append(" ".join(words))
+    return entries, questions
+
+
+def startup_seconds(runs: int = 5) -> float:
+    """Median wall time of `python -m bot check` (interpreter start, imports, load, validate)."""
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bot", "check"],
+            check=True,
+            capture_output=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def run(knowledge: KnowledgeBase, questions: Sequence[str], sizes: Sequence[int]) -> str:
+    """Run every benchmark and return the printed table."""
+    rows = []
+    analyzer = Analyzer(knowledge.lexicon)
+    cases: list[tuple[str, Sequence[Entry], Sequence[str]]] = [
+        (f"shipped ({len(knowledge.entries)} entries)", knowledge.entries, questions)
+    ]
+    for size in sizes:
+        generated, generated_questions = generate_entries(size)
+        cases.append((f"generated {size:,} entries", generated, generated_questions))
+    for label, entries, asked in cases:
+        start = time.perf_counter()
+        matcher = Matcher(entries, analyzer)
+        build = time.perf_counter() - start
+        ours = time_matcher(matcher, asked)
+        floor_passes = 5 if len(entries) < 1000 else 1  # the floor is slow on large bases
+        floor = time_floor(all_phrasings(entries), asked, passes=floor_passes)
+        rows.append(
+            f"{label:<28} {ours.median_ms:8.3f} {ours.p99_ms:8.3f}   "
+            f"{floor.median_ms:8.3f} {floor.p99_ms:8.3f}   {ours.median_ms / floor.median_ms:6.2f}x"
+            f"   {build:6.2f}s"
+        )
+    header = (
+        f"{'one match (ms)':<28} {'median':>8} {'p99':>8}   {'floor md':>8} {'floor 99':>8}"
+        f"   {'ratio':>7}   {'index':>7}"
+    )
+    startup = startup_seconds()
+    return "\n".join(
+        [
+            header,
+            *rows,
+            "floor = rapidfuzz.process.extractOne over all phrasings with fuzz.WRatio",
+            f"start-up (python -m bot check, median of 5): {startup:.2f} s",
+        ]
+    )

@@ -1,0 +1,216 @@
+"""Answer quality on a labelled set: accuracy, decline rate, "did you mean" share, and calibration.
+
+An evaluation file maps language -> label -> questions; a label is an entry id, or a name that
+starts with "decline" for questions the bot must not answer. Pure apart from reading the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final
+
+import yaml
+
+from bot.answers import Answerer
+from bot.knowledge import LANGUAGES, Language
+from bot.matching import Match, Outcome, Thresholds, decide
+
+DECLINE: Final = "decline"
+DEFAULT_EVAL_FILE: Final = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval.yaml"
+ACCURACY_FLOOR: Final = 0.95
+DECLINE_FLOOR: Final = 0.95
+
+
+@dataclass(frozen=True)
+class Case:
+    """One labelled question."""
+
+    question: str
+    expected: str  # an entry id, or DECLINE
+    language: Language
+    group: str  # the label as written (e.g. decline_near)
+
+    @property
+    def in_scope(self) -> bool:
+        """True when the bot should answer with an entry."""
+        return self.expected != DECLINE
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the bot did with one case."""
+
+    case: Case
+    outcome: str  # answer, suggest or decline
+    entry_id: str | None
+    score: float
+    runner_up: str | None
+    runner_up_score: float
+
+    @property
+    def correct(self) -> bool:
+        """In scope: answered with the labelled entry. Out of scope: not answered or suggested."""
+        if self.case.in_scope:
+            return self.outcome == Outcome.ANSWER and self.entry_id == self.case.expected
+        return self.outcome == Outcome.DECLINE
+
+
+@dataclass(frozen=True)
+class Report:
+    """Aggregate figures for one language (or all)."""
+
+    language: str
+    in_scope: int
+    out_of_scope: int
+    accuracy: float  # in-scope top-1 accuracy
+    decline_rate: float  # out-of-scope questions declined outright
+    not_answered_rate: float  # out-of-scope questions declined or only suggested
+    suggest_share: float  # all questions answered with "did you mean"
+    misses: tuple[Result, ...]
+
+    def passes(self) -> bool:
+        """True when both quality floors hold."""
+        return self.accuracy >= ACCURACY_FLOOR and self.decline_rate >= DECLINE_FLOOR
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready figures, misses included."""
+        data = asdict(self)
+        data["misses"] = [
+            {
+                "question": m.case.question,
+                "expected": m.case.expected,
+                "outcome": m.outcome,
+                "entry_id": m.entry_id,
+                "score": m.score,
+                "runner_up": m.runner_up,
+                "runner_up_score": m.runner_up_score,
+            }
+            for m in self.misses
+        ]
+        return data
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read an evaluation file; labels starting with "decline" mean the bot must decline."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    cases: list[Case] = []
+    for language in LANGUAGES:
+        for label, questions in (data.get(language) or {}).items():
+            expected = DECLINE if str(label).startswith(DECLINE) else str(label)
+            cases.extend(Case(str(q), expected, language, str(label)) for q in questions)
+    return cases
+
+
+def unknown_labels(cases: Iterable[Case], answerer: Answerer) -> list[str]:
+    """Labels that are neither an entry id nor a decline (typos in the evaluation file)."""
+    known = {e.id for e in answerer.knowledge.entries}
+    return sorted({c.expected for c in cases if c.in_scope and c.expected not in known})
+
+
+def run_cases(answerer: Answerer, cases: Sequence[Case]) -> list[tuple[Case, Match]]:
+    """Match every case once (the thresholds are applied later, so calibration is cheap)."""
+    return [(case, answerer.decide(case.question).match) for case in cases]
+
+
+def judge(matches: Sequence[tuple[Case, Match]], thresholds: Thresholds) -> list[Result]:
+    """Apply the thresholds to every match."""
+    results = []
+    for case, match in matches:
+        decision = decide(match, thresholds)
+        best = match.candidates[0] if match.candidates else None
+        second = match.candidates[1] if len(match.candidates) > 1 else None
+        results.append(
+            Result(
+                case,
+                decision.outcome.value,
+                best.entry.id if best else None,
+                round(best.score, 1) if best else 0.0,
+                second.entry.id if second else None,
+                round(second.score, 1) if second else 0.0,
+            )
+        )
+    return results
+
+
+def summarise(results: Sequence[Result], language: str = "all") -> Report:
+    """Figures for a set of results."""
+    inside = [r for r in results if r.case.in_scope]
+    outside = [r for r in results if not r.case.in_scope]
+
+    accuracy = sum(r.correct for r in inside) / len(inside) if inside else 1.0
+    declined = sum(r.outcome == Outcome.DECLINE for r in outside)
+    not_answered = sum(r.outcome != Outcome.ANSWER for r in outside)
+    suggested = sum(r.outcome == Outcome.SUGGEST for r in results)
+    return Report(
+        language=language,
+        in_scope=len(inside),
+        out_of_scope=len(outside),
+        accuracy=accuracy,
+        decline_rate=declined / len(outside) if outside else 1.0,
+        not_answered_rate=not_answered / len(outside) if outside else 1.0,
+        suggest_share=suggested / len(results) if results else 0.0,
+        misses=tuple(r for r in results if not r.correct),
+    )
+
+
+def reports(results: Sequence[Result]) -> list[Report]:
+    """One report for all questions, then one per language present."""
+    found = [summarise(results)]
+    for language in LANGUAGES:
+        subset = [r for r in results if r.case.language == language]
+        if subset and len({r.case.language for r in results}) > 1:
+            found.append(summarise(subset, language))
+    return found
+
+
+def calibrate(
+    matches: Sequence[tuple[Case, Match]], min_decline: float = 0.97, band: float = 5.0
+) -> tuple[Thresholds, Report]:
+    """The thresholds that maximise in-scope accuracy while declining at least `min_decline`.
+
+    A grid search over the answer cut-off, the suggest cut-off (at least `band` points lower,
+    so that "did you mean" keeps a place between answering and declining) and the margin;
+    ties go to the higher decline rate, then to fewer "did you mean" replies.
+    """
+    best: tuple[tuple[float, float, float], Thresholds, Report] | None = None
+    for answer, suggest, margin in itertools.product(
+        range(40, 96), range(20, 81, 5), (0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+    ):
+        if suggest > answer - band:
+            continue
+        thresholds = Thresholds(answer=float(answer), suggest=float(suggest), margin=margin)
+        report = summarise(judge(matches, thresholds))
+        if report.decline_rate < min_decline:
+            continue
+        key = (report.accuracy, report.decline_rate, -report.suggest_share)
+        if best is None or key > best[0]:
+            best = (key, thresholds, report)
+    if best is None:
+        raise ValueError(f"no thresholds decline {min_decline:.0%} of out-of-scope questions")
+    return best[1], best[2]
+
+
+def format_report(report: Report, show_misses: bool = True) -> str:
+    """Human-readable figures and misses."""
+    lines = [
+        f"[{report.language}] in-scope top-1 accuracy: {report.accuracy:.1%} "
+        f"({report.in_scope - sum(m.case.in_scope for m in report.misses)}/{report.in_scope})",
+        f"[{report.language}] out-of-scope declined: {report.decline_rate:.1%} "
+        f"(not answered, incl. did-you-mean: {report.not_answered_rate:.1%}; "
+        f"n={report.out_of_scope})",
+        f"[{report.language}] answered with did-you-mean: {report.suggest_share:.1%}",
+        f"[{report.language}] floors ({ACCURACY_FLOOR:.0%} accuracy, {DECLINE_FLOOR:.0%} "
+        f"declined): {'PASS' if report.passes() else 'FAIL'}",
+    ]
+    if show_misses and report.misses:
+        lines.append(f"[{report.language}] misses:")
+        for miss in report.misses:
+            lines.append(
+                f"  {miss.case.language} {miss.case.question!r}: expected {miss.case.expected}, "
+                f"got {miss.outcome} {miss.entry_id} ({miss.score}); "
+                f"runner-up {miss.runner_up} ({miss.runner_up_score})"
+            )
+    return "\n".join(lines)

@@ -1,31 +1,43 @@
 """The one answering pipeline: a question in, a `Reply` out. Console, CLI and Telegram all use it.
 
 No Telegram import: this module turns the matcher's decision and the knowledge base into
-replies (answer cards, "did you mean", declines, topic lists) as plain data.
+replies (answer cards, "did you mean", declines, topic lists) as plain data, in the language
+of the question. Buttons carry their language, so a press answers in the same language.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from bot.knowledge import Entry, KnowledgeBase, Language
+from bot.knowledge import LANGUAGES, Entry, KnowledgeBase, Language
+from bot.language import LanguageDetector, language_of_code
 from bot.matching import Decision, Matcher, Outcome, Thresholds, decide
 from bot.messages import messages
-from bot.replies import (
-    ANSWER_PREFIX,
-    Button,
-    Paragraph,
-    ParagraphBuilder,
-    Reply,
-    answer_button,
-    plain,
-)
+from bot.replies import Button, Paragraph, ParagraphBuilder, Reply, plain
 from bot.text import Analyzer, fold
 
 MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning only
 ECHO_CHARS: Final = 120  # how much of a declined question is quoted back
 MAX_RELATED: Final = 3
-TOPICS_DATA: Final = "t:"  # callback data of the "all topics" button
+ANSWER_PREFIX: Final = "a"  # callback data "a:<language>:<entry id>" answers an entry
+TOPICS_PREFIX: Final = "t"  # callback data "t:<language>" lists the topics
+
+
+def answer_data(entry_id: str, language: Language) -> str:
+    """Callback data of a button that answers `entry_id` in `language`."""
+    return f"{ANSWER_PREFIX}:{language}:{entry_id}"
+
+
+def topics_data(language: Language) -> str:
+    """Callback data of the "all topics" button."""
+    return f"{TOPICS_PREFIX}:{language}"
+
+
+def parse_data(data: str) -> tuple[str, Language | None, str]:
+    """(kind, language, entry id) of callback data; unknown parts come back empty or None."""
+    kind, _, rest = data.partition(":")
+    code, _, entry_id = rest.partition(":")
+    return kind, language_of_code(code) if code in LANGUAGES else None, entry_id
 
 
 class Answerer:
@@ -35,6 +47,7 @@ class Answerer:
         self.knowledge = knowledge
         self.thresholds = thresholds or Thresholds()
         self.matcher = Matcher(knowledge.entries, Analyzer(knowledge.lexicon))
+        self.detector = LanguageDetector(knowledge)
 
     # ------------------------------------------------------------------ questions
 
@@ -42,20 +55,44 @@ class Answerer:
         """The matcher's ranking of `question` and the outcome the thresholds choose."""
         return decide(self.matcher.match(question[:MAX_QUESTION_CHARS]), self.thresholds)
 
+    def answer(
+        self, question: str, language: Language | None = None, hint: str | None = None
+    ) -> Reply:
+        """Reply to a free-text question: an answer card, "did you mean", or a decline.
+
+        The reply is in `language` when given (a language pinned with /lang), otherwise in
+        the language the question is written in; `hint` (Telegram's language_code) breaks ties.
+        """
+        question = question.strip()
+        decision = self.decide(question)
+        match = decision.match
+        if language is None:
+            language = self.detector.detect(question, hint, match.repaired)
+        best = match.best
+        score = round(best.score, 1) if best is not None else 0.0
+        if decision.outcome is Outcome.ANSWER and best is not None:
+            card = self.card(best.entry, language)
+            return Reply("answer", language, card.paragraphs, card.buttons, best.entry.id, score)
+        if decision.outcome is Outcome.SUGGEST:
+            return self._suggest([c.entry for c in decision.suggestions], language, score)
+        if not match.terms:
+            return self.info(messages(language).empty_question, language, score)
+        return self._decline(question, language, score)
+
     def explain(self, question: str) -> str:
         """Why the bot replies as it does: understood terms, top candidates, chosen outcome."""
         decision = self.decide(question.strip())
         match = decision.match
         t = self.thresholds
+        mix = self.matcher.scoring.coverage_weight
         lines = [
             f"question:    {question.strip()!r}",
             f"normalised:  {fold(question)!r}",
+            f"language:    {self.detector.detect(question, None, match.repaired)}",
             f"terms:       {' '.join(match.terms) or '(none)'}",
             f"unknown:     {' '.join(match.unknown) or '(none)'}",
             "repairs:     " + (", ".join(f"{a} -> {b}" for a, b in match.corrections) or "(none)"),
-            "candidates:  score = coverage of the question x "
-            f"{self.matcher.scoring.coverage_weight:g} + phrasing F1 x "
-            f"{1 - self.matcher.scoring.coverage_weight:g}",
+            f"candidates:  score = coverage of the question x {mix:g} + phrasing F1 x {1 - mix:g}",
         ]
         for c in match.candidates:
             lines.append(
@@ -74,23 +111,14 @@ class Answerer:
         lines.append(f"outcome:     {chosen}")
         return "\n".join(lines)
 
-    def answer(self, question: str, language: Language = "en") -> Reply:
-        """Reply to a free-text question: an answer card, "did you mean", or a decline."""
-        question = question.strip()
-        decision = self.decide(question)
-        best = decision.match.best
-        score = round(best.score, 1) if best is not None else 0.0
-        if decision.outcome is Outcome.ANSWER and best is not None:
-            card = self.card(best.entry, language)
-            return Reply("answer", language, card.paragraphs, card.buttons, best.entry.id, score)
-        if decision.outcome is Outcome.SUGGEST:
-            return self._suggest([c.entry for c in decision.suggestions], language, score)
-        if not decision.match.terms:
-            return self.info(messages(language).empty_question, language, score)
-        return self._decline(question, language, score)
+    def command(
+        self, name: str, argument: str = "", language: Language = "en", pinned: bool = False
+    ) -> Reply | None:
+        """Reply to a slash command (name without the slash), or None when it is not ours.
 
-    def command(self, name: str, argument: str = "", language: Language = "en") -> Reply | None:
-        """Reply to a slash command (name without the slash), or None when it is not ours."""
+        `/ask` answers in the language of its question (`language` breaks ties), unless the
+        chat `pinned` its language.
+        """
         name = name.lower()
         if name == "start":
             return self.welcome(language)
@@ -101,18 +129,34 @@ class Answerer:
         if name == "ask":
             if not argument.strip():
                 return self.info(messages(language).ask_usage, language)
-            return self.answer(argument, language)
+            return self.answer(argument, language if pinned else None, hint=language)
         entry = self.knowledge.by_command(name)
         return self.card(entry, language) if entry is not None else None
 
+    def set_language(
+        self, argument: str, pinned: Language | None, fallback: Language
+    ) -> tuple[Reply, Language | None]:
+        """/lang en|es|auto: the reply and the chat's new pinned language (None: follow each
+        message). Anything else shows the current setting and the usage."""
+        choice = argument.strip().lower()
+        if choice in LANGUAGES:
+            chosen = language_of_code(choice) or fallback
+            return self.info(messages(chosen).lang_set, chosen), chosen
+        if choice == "auto":
+            return self.info(messages(fallback).lang_auto, fallback), None
+        language = pinned or fallback
+        usage = messages(language).lang_usage.format(current=pinned or "auto")
+        return self.info(usage, language), pinned
+
     def press(self, data: str, language: Language = "en") -> Reply:
         """Reply to a button press; stale or forged data gets the topics, politely."""
-        if data == TOPICS_DATA:
+        kind, pressed_language, entry_id = parse_data(data)
+        language = pressed_language or language
+        if kind == TOPICS_PREFIX:
             return self.topics(language)
-        if data.startswith(ANSWER_PREFIX):
-            entry = self.knowledge.get(data.removeprefix(ANSWER_PREFIX))
-            if entry is not None:
-                return self.card(entry, language)
+        entry = self.knowledge.get(entry_id) if kind == ANSWER_PREFIX else None
+        if entry is not None:
+            return self.card(entry, language)
         return self.topics(language, intro=messages(language).stale_button)
 
     # ------------------------------------------------------------------ fixed replies
@@ -120,21 +164,25 @@ class Answerer:
     def card(self, entry: Entry, language: Language = "en") -> Reply:
         """The answer card of one entry: title, answer, source line and related buttons."""
         text = entry.text(language)
-        paragraphs = [
+        paragraphs = (
             ParagraphBuilder().bold(text.title).build(),
             plain(text.answer),
             self._source_line(entry, language),
-        ]
+        )
         related = [self.knowledge.get(r) for r in entry.related[:MAX_RELATED]]
-        buttons = tuple((answer_button("➡️ " + r.text(language).title, r.id),) for r in related if r)
-        return Reply("answer", language, tuple(paragraphs), buttons, entry.id, 100.0)
+        buttons = tuple(
+            (Button("➡️ " + r.text(language).title, answer_data(r.id, language)),)
+            for r in related
+            if r is not None
+        )
+        return Reply("answer", language, paragraphs, buttons, entry.id, 100.0)
 
     def topics(self, language: Language = "en", intro: str | None = None) -> Reply:
         """Every topic with a command, as text lines and as buttons."""
         words = messages(language)
         entries = self.knowledge.commands
-        lines = "\n".join(f"/{e.command} — {e.text(language).title}" for e in entries)
-        buttons = [answer_button(e.text(language).title, e.id) for e in entries]
+        lines = "\n".join(f"/{e.command_for(language)} — {e.text(language).title}" for e in entries)
+        buttons = [Button(e.text(language).title, answer_data(e.id, language)) for e in entries]
         rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
         return Reply("info", language, (plain(intro or words.topics_intro), plain(lines)), rows)
 
@@ -142,17 +190,12 @@ class Answerer:
         """The /start message: what the bot is for, with topic buttons."""
         words = messages(language)
         topics = self.topics(language)
-        return Reply(
-            "info",
-            language,
-            (plain(words.welcome), plain(words.about), *topics.paragraphs[1:]),
-            topics.buttons,
-        )
+        paragraphs = (plain(words.welcome), plain(words.about), *topics.paragraphs[1:])
+        return Reply("info", language, paragraphs, topics.buttons)
 
     def help(self, language: Language = "en") -> Reply:
         """The /help message."""
-        words = messages(language)
-        return Reply("info", language, (plain("\n".join(words.help_lines)),))
+        return Reply("info", language, (plain("\n".join(messages(language).help_lines)),))
 
     def info(self, text: str, language: Language = "en", score: float = 0.0) -> Reply:
         """A one-paragraph message with a button to the topics."""
@@ -163,7 +206,9 @@ class Answerer:
     def _suggest(self, entries: list[Entry], language: Language, score: float) -> Reply:
         words = messages(language)
         titles = "\n".join(f"• {e.text(language).title}" for e in entries)
-        buttons = tuple((answer_button(e.text(language).title, e.id),) for e in entries)
+        buttons = tuple(
+            (Button(e.text(language).title, answer_data(e.id, language)),) for e in entries
+        )
         return Reply(
             "suggest",
             language,
@@ -177,13 +222,8 @@ class Answerer:
         words = messages(language)
         echo = question if len(question) <= ECHO_CHARS else question[: ECHO_CHARS - 1] + "…"
         first = ParagraphBuilder().text(words.decline + ": ").italic(echo).build()
-        return Reply(
-            "decline",
-            language,
-            (first, plain(words.decline_topics)),
-            _topics_row(language),
-            score=score,
-        )
+        paragraphs = (first, plain(words.decline_topics))
+        return Reply("decline", language, paragraphs, _topics_row(language), score=score)
 
     def _source_line(self, entry: Entry, language: Language) -> Paragraph:
         words = messages(language)
@@ -199,5 +239,4 @@ class Answerer:
 
 
 def _topics_row(language: Language) -> tuple[tuple[Button, ...], ...]:
-    label = "📚 Temas" if language == "es" else "📚 Topics"
-    return ((Button(label, data=TOPICS_DATA),),)
+    return ((Button(messages(language).topics_button, topics_data(language)),),)

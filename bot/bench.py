@@ -92,7 +92,7 @@ def generate_entries(count: int, seed: int = 7) -> tuple[list[Entry], list[str]]
             for _ in range(5)
         ]
         text = EntryText(title=" ".join(topic), questions=phrasings, answer="generated")
-        entries.append(Entry(id=f"gen-{number}", sources=[1], en=text))
+        entries.append(Entry(id=f"gen-{number}", sources=[1], en=text, es=text))
     for _ in range(300):
         words = rng.choice(entries).en.questions[rng.randrange(5)].split()
         if rng.random() < 0.5:  # one typo

@@ -181,6 +181,7 @@ def reply_json(reply: Reply) -> dict[str, object]:
         "score": reply.score,
         "answer": reply.plain,
         "suggestions": list(reply.suggestions),
+        "language": reply.language,
     }
 
 

@@ -16,7 +16,7 @@ BANNER = (
     "agreement-bot console chat: the same answers the Telegram bot gives.\n"
     "No TELEGRAM_BOT_TOKEN is set. To go live, put TELEGRAM_BOT_TOKEN=<token from @BotFather> "
     "in .env and run `make run` again.\n"
-    "Ask a question, or try /topics, /help, /delegation. "
+    "Ask in English or Spanish, or try /topics, /help, /delegation, /lang es. "
     "Type a button's number to press it, /quit to leave.\n"
 )
 
@@ -38,22 +38,30 @@ class ConsoleChat:
 
     def __init__(self, answerer: Answerer, language: Language = "en") -> None:
         self.answerer = answerer
-        self.language = language
+        self.language = language  # for commands; questions are answered in their own language
+        self.pinned: Language | None = None  # set with /lang en|es, cleared with /lang auto
         self._buttons: list[Button] = []
 
     def respond(self, line: str) -> Reply:
         """The reply to one line typed by the user."""
         text = line.strip()
+        language = self.pinned or self.language
         if text.isdigit() and 1 <= int(text) <= len(self._buttons):
             data = self._buttons[int(text) - 1].data or ""
-            reply = self.answerer.press(data, self.language)
+            reply = self.answerer.press(data, language)
         elif text.startswith("/"):
             name, _, argument = text[1:].partition(" ")
-            reply = self.answerer.command(name.split("@")[0], argument, self.language) or (
-                self.answerer.info(self.answerer.help(self.language).plain, self.language)
-            )
+            name = name.split("@")[0].lower()
+            if name == "lang":
+                reply, self.pinned = self.answerer.set_language(
+                    argument, self.pinned, self.language
+                )
+            else:
+                pinned = self.pinned is not None
+                found = self.answerer.command(name, argument, language, pinned)
+                reply = found or self.answerer.info(self.answerer.help(language).plain, language)
         else:
-            reply = self.answerer.answer(text, self.language)
+            reply = self.answerer.answer(text, self.pinned)
         self._buttons = _flat(reply)
         return reply
 

@@ -40,6 +40,16 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Scored:
+    """One case matched once, with the language the bot would answer in."""
+
+    case: Case
+    match: Match
+    language: Language
+    neutral: bool  # the question shows no language, so either is right
+
+
+@dataclass(frozen=True)
 class Result:
     """What the bot did with one case."""
 
@@ -49,12 +59,21 @@ class Result:
     score: float
     runner_up: str | None
     runner_up_score: float
+    language: Language
+    neutral: bool = False
 
     @property
     def correct(self) -> bool:
-        """In scope: answered with the labelled entry. Out of scope: not answered or suggested."""
+        """In scope: the labelled entry, in the question's language (when it shows one).
+
+        Out of scope: declined.
+        """
         if self.case.in_scope:
-            return self.outcome == Outcome.ANSWER and self.entry_id == self.case.expected
+            return (
+                self.outcome == Outcome.ANSWER
+                and self.entry_id == self.case.expected
+                and (self.neutral or self.language == self.case.language)
+            )
         return self.outcome == Outcome.DECLINE
 
 
@@ -87,6 +106,7 @@ class Report:
                 "score": m.score,
                 "runner_up": m.runner_up,
                 "runner_up_score": m.runner_up_score,
+                "language": m.language,
             }
             for m in self.misses
         ]
@@ -110,15 +130,22 @@ def unknown_labels(cases: Iterable[Case], answerer: Answerer) -> list[str]:
     return sorted({c.expected for c in cases if c.in_scope and c.expected not in known})
 
 
-def run_cases(answerer: Answerer, cases: Sequence[Case]) -> list[tuple[Case, Match]]:
+def run_cases(answerer: Answerer, cases: Sequence[Case]) -> list[Scored]:
     """Match every case once (the thresholds are applied later, so calibration is cheap)."""
-    return [(case, answerer.decide(case.question).match) for case in cases]
+    scored = []
+    for case in cases:
+        match = answerer.decide(case.question).match
+        language = answerer.detector.detect(case.question, None, match.repaired)
+        neutral = answerer.detector.is_neutral(case.question, match.repaired)
+        scored.append(Scored(case, match, language, neutral))
+    return scored
 
 
-def judge(matches: Sequence[tuple[Case, Match]], thresholds: Thresholds) -> list[Result]:
+def judge(matches: Sequence[Scored], thresholds: Thresholds) -> list[Result]:
     """Apply the thresholds to every match."""
     results = []
-    for case, match in matches:
+    for scored in matches:
+        case, match = scored.case, scored.match
         decision = decide(match, thresholds)
         best = match.candidates[0] if match.candidates else None
         second = match.candidates[1] if len(match.candidates) > 1 else None
@@ -130,6 +157,8 @@ def judge(matches: Sequence[tuple[Case, Match]], thresholds: Thresholds) -> list
                 round(best.score, 1) if best else 0.0,
                 second.entry.id if second else None,
                 round(second.score, 1) if second else 0.0,
+                scored.language,
+                scored.neutral,
             )
         )
     return results
@@ -167,7 +196,7 @@ def reports(results: Sequence[Result]) -> list[Report]:
 
 
 def calibrate(
-    matches: Sequence[tuple[Case, Match]], min_decline: float = 0.97, band: float = 5.0
+    matches: Sequence[Scored], min_decline: float = 0.97, band: float = 5.0
 ) -> tuple[Thresholds, Report]:
     """The thresholds that maximise in-scope accuracy while declining at least `min_decline`.
 
@@ -210,7 +239,7 @@ def format_report(report: Report, show_misses: bool = True) -> str:
         for miss in report.misses:
             lines.append(
                 f"  {miss.case.language} {miss.case.question!r}: expected {miss.case.expected}, "
-                f"got {miss.outcome} {miss.entry_id} ({miss.score}); "
+                f"got {miss.outcome} {miss.entry_id} ({miss.score}) in {miss.language}; "
                 f"runner-up {miss.runner_up} ({miss.runner_up_score})"
             )
     return "\n".join(lines)

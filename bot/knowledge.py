@@ -49,14 +49,14 @@ class _Strict(BaseModel):
 
 
 class Localized(_Strict):
-    """A short text in English and (optionally, until translated) Spanish."""
+    """A short text in English and Spanish."""
 
     en: Text
-    es: Text | None = None
+    es: Text
 
     def get(self, language: Language) -> str:
-        """The text in `language`, falling back to English."""
-        return (self.es if language == "es" else None) or self.en
+        """The text in `language`."""
+        return self.es if language == "es" else self.en
 
 
 class EntryText(_Strict):
@@ -90,11 +90,12 @@ class Entry(_Strict):
     id: str
     kind: Literal["fact", "not_covered"] = "fact"
     command: str | None = None
+    command_es: str | None = None
     sources: list[int] = Field(min_length=1)
     related: list[str] = Field(default_factory=list)
     person: Person | None = None
     en: EntryText
-    es: EntryText | None = None
+    es: EntryText
 
     @field_validator("id")
     @classmethod
@@ -105,7 +106,7 @@ class Entry(_Strict):
             )
         return value
 
-    @field_validator("command")
+    @field_validator("command", "command_es")
     @classmethod
     def _valid_command(cls, value: str | None) -> str | None:
         if value is None:
@@ -117,17 +118,25 @@ class Entry(_Strict):
         return value
 
     def text(self, language: Language) -> EntryText:
-        """The entry's text in `language`, falling back to English."""
-        return (self.es if language == "es" else None) or self.en
+        """The entry's text in `language`."""
+        return self.es if language == "es" else self.en
+
+    def command_for(self, language: Language) -> str | None:
+        """The command to show in `language`: the Spanish alias in Spanish, if there is one."""
+        return (self.command_es if language == "es" else None) or self.command
+
+    @property
+    def commands(self) -> list[str]:
+        """Every command that opens this entry (both work in both languages)."""
+        return [c for c in (self.command, self.command_es) if c is not None]
 
     def phrasings(self, language: Language) -> list[str]:
         """What a user might type for this entry: questions, title, command word, person."""
-        text = self.es if language == "es" else self.en
-        if text is None:
-            return []
+        text = self.text(language)
         found = [*text.questions, text.title]
-        if self.command is not None:
-            found.append(self.command.replace("_", " "))
+        command = self.command_for(language)
+        if command is not None:
+            found.append(command.replace("_", " "))
         if self.person is not None:
             who, who_office = _PERSON_TEMPLATES[language]
             office = self.person.office.get(language)
@@ -150,6 +159,7 @@ class _SourcesFile(_Strict):
 class _LexiconFile(_Strict):
     stop_words: dict[Language, list[str]] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
+    off_topic: list[str] = Field(default_factory=list)
     phrases: dict[str, list[str]] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -177,9 +187,7 @@ class KnowledgeBase:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
-        object.__setattr__(
-            self, "_by_command", {e.command: e for e in self.entries if e.command is not None}
-        )
+        object.__setattr__(self, "_by_command", {c: e for e in self.entries for c in e.commands})
 
     def get(self, entry_id: str) -> Entry | None:
         """The entry with this id, if any."""
@@ -192,7 +200,7 @@ class KnowledgeBase:
     @property
     def commands(self) -> list[Entry]:
         """Entries that have a topic command, in knowledge-base order."""
-        return list(self._by_command.values())
+        return [e for e in self.entries if e.commands]
 
 
 @dataclass(frozen=True)
@@ -254,6 +262,8 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         problems.append(Problem(str(directory), "no entries found in any *.yaml file"))
     if article is not None:
         _check_references(entries, article, problems)
+    if lexicon is not None:
+        _check_off_topic(entries, lexicon, problems)
     if problems:
         raise KnowledgeError(problems)
     assert article is not None
@@ -368,8 +378,10 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
         return Lexicon.empty()
     try:
         parsed = _LexiconFile.model_validate(doc.data or {})
-        stop_words = [w for words in parsed.stop_words.values() for w in words]
-        return Lexicon.build(stop_words, parsed.phrases, parsed.synonyms, parsed.question_words)
+        stop_words: dict[str, list[str]] = dict(parsed.stop_words.items())
+        return Lexicon.build(
+            stop_words, parsed.phrases, parsed.synonyms, parsed.question_words, parsed.off_topic
+        )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))
     except LexiconConflictError as exc:
@@ -420,13 +432,35 @@ def _check_references(
         if entry.id in first_file:
             report(doc, index, entry, f"duplicate id (first in {first_file[entry.id]})", "id")
         first_file.setdefault(entry.id, doc.name)
-        if entry.command is not None:
-            owner = command_owner.setdefault(entry.command, entry.id)
-            if owner != entry.id:
-                report(doc, index, entry, f"/{entry.command} is already {owner!r}'s", "command")
+        for field_name, command in (("command", entry.command), ("command_es", entry.command_es)):
+            if command is None:
+                continue
+            owner = command_owner.setdefault(command, entry.id)
+            if owner != entry.id or (field_name == "command_es" and command == entry.command):
+                report(doc, index, entry, f"/{command} is already {owner!r}'s", field_name)
     for doc, index, entry in entries:
         for field_path, message in _reference_problems(entry, set(first_file), article):
             report(doc, index, entry, message, *field_path)
+
+
+def _check_off_topic(
+    entries: Sequence[tuple[_Document, int, Entry]], lexicon: Lexicon, problems: list[Problem]
+) -> None:
+    """No phrasing may use a word the lexicon lists as off-topic (it would stop declining)."""
+    for doc, index, entry in entries:
+        for language in LANGUAGES:
+            for position, question in enumerate(entry.text(language).questions):
+                clash = sorted(set(fold(question).split()) & lexicon.off_topic)
+                if clash:
+                    problems.append(
+                        Problem(
+                            doc.name,
+                            f"uses {', '.join(map(repr, clash))}, listed in lexicon off_topic",
+                            entry.id,
+                            f"{language}.questions[{position}]",
+                            _line_of(doc.root, ["entries", index, language, "questions", position]),
+                        )
+                    )
 
 
 def _reference_problems(
@@ -442,6 +476,5 @@ def _reference_problems(
             yield ("sources", position), f"paragraph {paragraph} is not in {SOURCES_FILE}"
     if entry.person is not None:
         for language in LANGUAGES:
-            text = entry.es if language == "es" else entry.en
-            if text is not None and fold(entry.person.name) not in fold(text.answer):
+            if fold(entry.person.name) not in fold(entry.text(language).answer):
                 yield (language, "answer"), f"the answer must name {entry.person.name}"

@@ -53,6 +53,12 @@ class Match:
     candidates: tuple[Candidate, ...]
 
     @property
+    def repaired(self) -> str:
+        """The folded question with its typos repaired."""
+        fixes = dict(self.corrections)
+        return " ".join(fixes.get(word, word) for word in fold(self.question).split())
+
+    @property
     def best(self) -> Candidate | None:
         """The highest-scoring candidate, if any."""
         return self.candidates[0] if self.candidates else None
@@ -236,6 +242,9 @@ class Matcher:
             transposition = distance == 1 and sorted(choice) == sorted(word)
             if not (transposition or choice[0] == word[0]):
                 continue  # a wrong first letter is rare in typos, and common in other words
+            if abs(len(choice) - len(word)) > 1:
+                continue  # two edits that both add or drop letters make another word
+
             if self.analyzer.is_stop_word(choice) and not transposition:
                 continue  # only plain transpositions may turn into stop words ("waht")
             key = (int(distance), -self._popularity(choice), choice)

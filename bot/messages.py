@@ -31,6 +31,10 @@ class Messages:
     error: str
     ask_usage: str
     unknown_command: str
+    topics_button: str
+    lang_set: str
+    lang_auto: str
+    lang_usage: str
 
 
 EN: Final = Messages(
@@ -42,6 +46,7 @@ EN: Final = Messages(
         "Write a question, for example: who led the Mexican delegation?",
         "/topics — every topic I can answer",
         "/ask <question> — ask in a group chat",
+        "/lang en | es | auto — choose the language of my answers",
         "/delegation, /principles, /next … — jump straight to a topic",
         "/help — this message",
     ),
@@ -63,6 +68,10 @@ EN: Final = Messages(
     error="Sorry, something went wrong on my side. Please try again in a moment.",
     ask_usage="Write your question after the command, for example: /ask who led the delegation?",
     unknown_command="I don't know that command. Send /help to see what I can do.",
+    topics_button="📚 Topics",
+    lang_set="From now on I answer in English in this chat. /lang auto follows each message.",
+    lang_auto="I answer in the language of each message again.",
+    lang_usage="Language: {current}. Send /lang en, /lang es or /lang auto.",
 )
 
 ES: Final = Messages(
@@ -74,6 +83,7 @@ ES: Final = Messages(
         "Escribe una pregunta, por ejemplo: ¿quién encabezó la delegación mexicana?",
         "/topics — todos los temas que puedo responder",
         "/ask <pregunta> — para preguntar en un grupo",
+        "/lang es | en | auto — elegir el idioma de mis respuestas",
         "/delegacion, /principios, /next … — ir directo a un tema",
         "/help — este mensaje",
     ),
@@ -97,6 +107,10 @@ ES: Final = Messages(
     ask_usage="Escribe tu pregunta después del comando, por ejemplo: "
     "/ask ¿quién encabezó la delegación?",
     unknown_command="No conozco ese comando. Envía /help para ver lo que puedo hacer.",
+    topics_button="📚 Temas",
+    lang_set="A partir de ahora respondo en español en este chat. /lang auto sigue cada mensaje.",
+    lang_auto="Vuelvo a responder en el idioma de cada mensaje.",
+    lang_usage="Idioma: {current}. Envía /lang es, /lang en o /lang auto.",
 )
 
 _BY_LANGUAGE: Final[dict[Language, Messages]] = {"en": EN, "es": ES}

@@ -9,12 +9,11 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Literal
 
 from bot.knowledge import MAX_MESSAGE_CHARS, Language
 
 ReplyKind = Literal["answer", "suggest", "decline", "info"]
-ANSWER_PREFIX: Final = "a:"  # callback data of a button that answers an entry: "a:<entry id>"
 
 
 @dataclass(frozen=True)
@@ -67,11 +66,6 @@ class Button:
     label: str
     data: str | None = None
     url: str | None = None
-
-
-def answer_button(label: str, entry_id: str) -> Button:
-    """A button that answers the entry `entry_id` when pressed."""
-    return Button(label, data=ANSWER_PREFIX + entry_id)
 
 
 @dataclass(frozen=True)

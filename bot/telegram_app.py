@@ -33,7 +33,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.answers import Answerer
-from bot.knowledge import Language
+from bot.knowledge import LANGUAGES, Language
+from bot.language import DEFAULT_LANGUAGE, language_of_code
 from bot.logs import configure_logging
 from bot.messages import messages
 from bot.replies import Reply
@@ -41,13 +42,24 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BUILTIN_COMMANDS: Final = ("start", "help", "topics", "ask")
-_MENU_DESCRIPTIONS: Final[dict[str, str]] = {
-    "start": "Welcome and main topics",
-    "help": "How to ask",
-    "topics": "Everything I can answer",
-    "ask": "Ask a question (in groups)",
+BUILTIN_COMMANDS: Final = ("start", "help", "topics", "ask", "lang")
+_MENU_DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
+    "en": {
+        "start": "Welcome and main topics",
+        "help": "How to ask",
+        "topics": "Everything I can answer",
+        "ask": "Ask a question (in groups)",
+        "lang": "Answer language: en, es or auto",
+    },
+    "es": {
+        "start": "Bienvenida y temas principales",
+        "help": "Cómo preguntar",
+        "topics": "Todo lo que puedo responder",
+        "ask": "Hacer una pregunta (en grupos)",
+        "lang": "Idioma de las respuestas: es, en o auto",
+    },
 }
+LANGUAGE_KEY: Final = "language"  # chat_data key of a language pinned with /lang
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -82,32 +94,47 @@ class BotHandlers:
         self.answerer = answerer
 
     @staticmethod
-    def language(update: Update) -> Language:
-        """The language to answer in (English until Spanish detection exists)."""
-        del update
-        return "en"
+    def pinned(context: ContextTypes.DEFAULT_TYPE) -> Language | None:
+        """The language pinned for this chat with /lang, if any."""
+        chat_data = context.chat_data
+        value = chat_data.get(LANGUAGE_KEY) if chat_data is not None else None
+        return value if value in LANGUAGES else None
+
+    @staticmethod
+    def hint(update: Update) -> str | None:
+        """The user's Telegram language_code, used only to break ties."""
+        return update.effective_user.language_code if update.effective_user else None
+
+    def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Language:
+        """The language for replies that have no question to read: pinned, else the user's."""
+        return self.pinned(context) or language_of_code(self.hint(update)) or DEFAULT_LANGUAGE
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start: welcome and topic buttons."""
         if update.effective_message:
-            await send_reply(update.effective_message, self.answerer.welcome(self.language(update)))
+            reply = self.answerer.welcome(self.language(update, context))
+            await send_reply(update.effective_message, reply)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help: how to ask."""
         if update.effective_message:
-            await send_reply(update.effective_message, self.answerer.help(self.language(update)))
+            await send_reply(
+                update.effective_message, self.answerer.help(self.language(update, context))
+            )
 
     async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/topics: every topic as a button."""
         if update.effective_message:
-            await send_reply(update.effective_message, self.answerer.topics(self.language(update)))
+            reply = self.answerer.topics(self.language(update, context))
+            await send_reply(update.effective_message, reply)
 
     async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/ask <question>: answer the question after the command (for groups)."""
         message = update.effective_message
         if message:
             question = " ".join(context.args or [])
-            reply = self.answerer.command("ask", question, self.language(update))
+            pinned = self.pinned(context) is not None
+            reply = self.answerer.command("ask", question, self.language(update, context), pinned)
             if reply is not None:
                 await send_reply(message, reply)
 
@@ -117,7 +144,7 @@ class BotHandlers:
         if message is None or not message.text:
             return
         name = message.text.split()[0][1:].split("@")[0]
-        reply = self.answerer.command(name, "", self.language(update))
+        reply = self.answerer.command(name, "", self.language(update, context))
         if reply is not None:
             await send_reply(message, reply)
 
@@ -126,15 +153,31 @@ class BotHandlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        await send_reply(message, self.answerer.answer(message.text, self.language(update)))
+        reply = self.answerer.answer(message.text, self.pinned(context), self.hint(update))
+        await send_reply(message, reply)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command we do not have: a hint in private chats, silence in groups."""
         message = update.effective_message
         if message is None or message.chat.type != ChatType.PRIVATE:
             return
-        words = messages(self.language(update))
-        await send_reply(message, self.answerer.info(words.unknown_command, self.language(update)))
+        language = self.language(update, context)
+        reply = self.answerer.info(messages(language).unknown_command, language)
+        await send_reply(message, reply)
+
+    async def lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/lang en|es|auto: pin the chat's answer language, or follow each message again."""
+        message = update.effective_message
+        if message is None or context.chat_data is None:
+            return
+        fallback = language_of_code(self.hint(update)) or DEFAULT_LANGUAGE
+        argument = " ".join(context.args or [])
+        reply, pinned = self.answerer.set_language(argument, self.pinned(context), fallback)
+        if pinned is None:
+            context.chat_data.pop(LANGUAGE_KEY, None)
+        else:
+            context.chat_data[LANGUAGE_KEY] = pinned
+        await send_reply(message, reply)
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: always acknowledged, then answered (stale data gets the topics)."""
@@ -142,7 +185,7 @@ class BotHandlers:
         if query is None:
             return
         await query.answer()
-        reply = self.answerer.press(query.data or "", self.language(update))
+        reply = self.answerer.press(query.data or "", self.language(update, context))
         if isinstance(query.message, Message):
             await send_reply(query.message, reply)
 
@@ -152,25 +195,28 @@ class BotHandlers:
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         try:
-            await context.bot.send_message(
-                update.effective_chat.id, messages(self.language(update)).error
-            )
+            language = self.language(update, context)
+            await context.bot.send_message(update.effective_chat.id, messages(language).error)
         except TelegramError:
             log.warning("could not tell the user about the error", exc_info=True)
 
 
 async def register_commands(application: Application, answerer: Answerer) -> None:  # type: ignore[type-arg]
-    """Publish the command menu (built-in commands, then one per topic) with setMyCommands."""
-    commands = [BotCommand(name, _MENU_DESCRIPTIONS[name]) for name in BUILTIN_COMMANDS]
-    commands += [
-        BotCommand(entry.command, entry.text("en").title)
-        for entry in answerer.knowledge.commands
-        if entry.command
-    ]
-    try:
-        await application.bot.set_my_commands(commands)
-    except TelegramError:
-        log.warning("could not register the command menu; commands still work", exc_info=True)
+    """Publish the command menu in English (default) and Spanish with setMyCommands."""
+    for language in LANGUAGES:
+        descriptions = _MENU_DESCRIPTIONS[language]
+        commands = [BotCommand(name, descriptions[name]) for name in BUILTIN_COMMANDS]
+        commands += [
+            BotCommand(command, entry.text(language).title)
+            for entry in answerer.knowledge.commands
+            if (command := entry.command_for(language)) is not None
+        ]
+        try:
+            await application.bot.set_my_commands(
+                commands, language_code=None if language == DEFAULT_LANGUAGE else language
+            )
+        except TelegramError:
+            log.warning("could not register the %s command menu", language, exc_info=True)
 
 
 def build_application(
@@ -206,13 +252,14 @@ def build_application(
     application = builder.build()
     application.bot_data["handlers"] = handlers
 
-    topic_commands = [e.command for e in answerer.knowledge.commands if e.command]
+    topic_commands = [c for e in answerer.knowledge.commands for c in e.commands]
     application.add_handlers(
         [
             CommandHandler("start", handlers.start),
             CommandHandler("help", handlers.help),
             CommandHandler("topics", handlers.topics),
             CommandHandler("ask", handlers.ask),
+            CommandHandler("lang", handlers.lang),
             CommandHandler(topic_commands, handlers.topic),
             CallbackQueryHandler(handlers.button),
             MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text),

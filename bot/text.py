@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _POSSESSIVE = re.compile(r"(\w)['’`´]s\b")
@@ -33,15 +33,25 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", stripped).strip()
 
 
+# Spanish verb endings (past, gerund, participle, conditional, future plural), longest first.
+_SPANISH_VERB_ENDINGS = (
+    "ieron", "aron", "iendo", "ando", "arian", "erian", "irian", "arias", "aran", "eran",
+    "iran", "aria", "eria", "iria", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida",
+)  # fmt: skip
+
+
 @lru_cache(maxsize=16384)
 def stem(word: str) -> str:
-    """Return a light, language-neutral stem: plural, -ing and -ed, and one final vowel go.
+    """Return a light stem: Spanish verb endings, plural, -ing and -ed, and one final vowel go.
 
     It is deliberately crude (English and Spanish share it) and only has to be consistent:
     the knowledge base and the question are stemmed by the same function.
     """
     if len(word) <= 3 or word.isdigit():
         return word
+    for ending in _SPANISH_VERB_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
     elif word.endswith("ing") and len(word) >= 6:
@@ -72,17 +82,26 @@ class Lexicon:
     synonyms: Mapping[str, str]  # stem of a variant -> canonical stem
     spellings: frozenset[str] = frozenset()  # every folded word the lexicon lists
     question_words: frozenset[str] = frozenset()  # canonical words that ask, not describe
+    language_stop_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    off_topic: frozenset[str] = frozenset()  # folded words of subjects the article lacks
 
     @classmethod
     def build(
         cls,
-        stop_words: Iterable[str],
+        stop_words: Mapping[str, Iterable[str]],
         phrases: Mapping[str, Iterable[str]],
         synonyms: Mapping[str, Iterable[str]],
         question_words: Iterable[str] = (),
+        off_topic: Iterable[str] = (),
     ) -> Lexicon:
-        """Fold and stem the curated lists into lookup tables; reject contradictions."""
-        stops = frozenset(fold(w) for w in stop_words)
+        """Fold and stem the curated lists into lookup tables; reject contradictions.
+
+        `stop_words` maps a language code to that language's stop words.
+        """
+        by_language = {
+            lang: frozenset(fold(w) for w in words) for lang, words in stop_words.items()
+        }
+        stops = frozenset().union(*by_language.values())
         phrase_map = {
             fold(expression): fold(target)
             for target, expressions in phrases.items()
@@ -106,7 +125,11 @@ class Lexicon:
             return synonym_map.get(stem(folded), stem(folded))
 
         asking = frozenset(resolve(w) for w in question_words)
-        return cls(stops, phrase_map, synonym_map, frozenset(spellings), asking)
+        foreign = frozenset(fold(w) for w in off_topic)
+        spellings |= foreign
+        return cls(
+            stops, phrase_map, synonym_map, frozenset(spellings), asking, by_language, foreign
+        )
 
     @classmethod
     def empty(cls) -> Lexicon:

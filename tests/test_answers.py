@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answers import TOPICS_DATA
-from bot.replies import ANSWER_PREFIX
+from bot.answers import answer_data, topics_data
 
 
 def test_who_led_the_delegation_names_de_la_fuente(answerer):
@@ -19,7 +18,7 @@ def test_answer_card_has_title_answer_source_and_related_buttons(answerer):
     assert "cooperation without subordination" in reply.paragraphs[1].plain
     assert reply.paragraphs[-1].plain.startswith("📄 Source: the article, paragraph 4")
     assert [row[0].data for row in reply.buttons] == [
-        ANSWER_PREFIX + r for r in answerer.knowledge.get("principles").related
+        answer_data(r, "en") for r in answerer.knowledge.get("principles").related
     ]
 
 
@@ -35,7 +34,9 @@ def test_did_you_mean_offers_up_to_three_buttons(answerer):
     assert reply.kind == "suggest"
     assert not reply.matched
     assert 1 <= len(reply.suggestions) <= 3
-    assert [row[0].data for row in reply.buttons] == [ANSWER_PREFIX + s for s in reply.suggestions]
+    assert [row[0].data for row in reply.buttons] == [
+        answer_data(s, "en") for s in reply.suggestions
+    ]
 
 
 def test_decline_quotes_the_question_escaped_and_points_to_topics(answerer):
@@ -44,7 +45,7 @@ def test_decline_quotes_the_question_escaped_and_points_to_topics(answerer):
     assert "&lt;script&gt;" in reply.html
     assert "<script>" not in reply.html
     assert "/topics" in reply.plain
-    assert reply.buttons[0][0].data == TOPICS_DATA
+    assert reply.buttons[0][0].data == topics_data("en")
 
 
 def test_long_questions_are_truncated_in_the_echo(answerer):
@@ -65,9 +66,10 @@ def test_commands(answerer):
 
 
 def test_button_presses_including_stale_and_forged_data(answerer):
-    assert answerer.press(ANSWER_PREFIX + "goal").entry_id == "goal"
-    assert answerer.press(TOPICS_DATA).kind == "info"
-    for data in (ANSWER_PREFIX + "deleted-entry", "zzz", "", "a:" + "x" * 100):
+    assert answerer.press(answer_data("goal", "en")).entry_id == "goal"
+    assert answerer.press(topics_data("en")).kind == "info"
+    assert answerer.press("a:xx:goal", "es").language == "es"  # unknown code: chat's language
+    for data in (answer_data("deleted-entry", "en"), "zzz", "", "a:en:" + "x" * 100):
         reply = answerer.press(data)
         assert reply.kind == "info"
         assert "out of date" in reply.plain
@@ -78,3 +80,36 @@ def test_topics_lists_every_command(answerer, knowledge):
     for entry in knowledge.commands:
         assert f"/{entry.command}" in reply.plain
     assert sum(len(row) for row in reply.buttons) == len(knowledge.commands)
+
+
+def test_spanish_questions_are_answered_in_spanish(answerer):
+    reply = answerer.answer("¿Cuáles son los cuatro principios?")
+    assert reply.language == "es"
+    assert reply.entry_id == "principles"
+    assert "cooperación sin subordinación" in reply.plain
+    assert reply.plain.startswith("Los cuatro principios")
+
+
+def test_spanish_without_accents_or_question_marks(answerer):
+    reply = answerer.answer("quien encabezo la delegacion")
+    assert (reply.language, reply.entry_id) == ("es", "delegation")
+    assert "canciller Juan Ramón de la Fuente" in reply.plain
+
+
+def test_every_entry_has_a_spanish_card(answerer, knowledge):
+    for entry in knowledge.entries:
+        card = answerer.card(entry, "es")
+        assert card.paragraphs[0].plain == entry.es.title
+        assert "Fuente" in card.plain or "El artículo no lo dice" in card.plain
+
+
+def test_pinned_language_wins(answerer):
+    assert answerer.answer("who led the delegation", language="es").language == "es"
+    reply = answerer.command("ask", "quien encabezo la delegacion", "en", pinned=True)
+    assert reply.language == "en"
+
+
+def test_spanish_topics_use_spanish_aliases(answerer):
+    text = answerer.topics("es").plain
+    assert "/delegacion" in text
+    assert "/washington" in text  # no alias: the English command is shown

@@ -12,7 +12,7 @@ from bot.cli import EXIT_INVALID, EXIT_OK, build_parser, main
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fakes import TOKEN
 
-CONTRACT_KEYS = {"matched", "entry_id", "score", "answer", "suggestions"}
+CONTRACT_KEYS = {"matched", "entry_id", "score", "answer", "suggestions", "language"}
 
 
 def test_ask_prints_plain_text(capsys):
@@ -122,3 +122,14 @@ def test_bad_arguments_exit_with_usage(argv, capsys):
     with pytest.raises(SystemExit) as caught:
         main(argv)
     assert caught.value.code == 2
+
+
+def test_ask_json_reports_the_language(capsys, monkeypatch):
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("who led the delegation\n¿quién encabezó la delegación?\n")
+    )
+    assert main(["ask", "--json", "-"]) == EXIT_OK
+    english, spanish = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (english["language"], english["entry_id"]) == ("en", "delegation")
+    assert (spanish["language"], spanish["entry_id"]) == ("es", "delegation")
+    assert "Los ocho fueron" in spanish["answer"]

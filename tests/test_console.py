@@ -31,7 +31,7 @@ def test_console_commands_and_numbered_buttons(answerer):
     topics = chat.respond("/topics")
     assert "[1]" in render(topics)
     first = topics.buttons[0][0]
-    assert chat.respond("1").entry_id == first.data.removeprefix("a:")
+    assert chat.respond("1").entry_id == first.data.removeprefix("a:en:")
     assert chat.respond("/principles@SomeBot").entry_id == "principles"
     assert "/topics" in chat.respond("/nonsense").plain
 
@@ -44,3 +44,14 @@ def test_console_ends_on_end_of_input(answerer):
 def test_console_treats_out_of_range_numbers_as_questions(answerer):
     chat = ConsoleChat(answerer)
     assert chat.respond("99").kind in {"decline", "info"}
+
+
+def test_console_answers_spanish_in_spanish_and_pins_with_lang(answerer):
+    chat = ConsoleChat(answerer)
+    assert chat.respond("¿quién encabezó la delegación?").language == "es"
+    assert chat.respond("/lang es").language == "es"
+    assert chat.respond("who led the delegation").language == "es"
+    assert chat.respond("/topics").language == "es"
+    chat.respond("/lang auto")
+    assert chat.respond("who led the delegation").language == "en"
+    assert "auto" in chat.respond("/lang").plain

@@ -16,6 +16,10 @@ ENTRY = """
   - id: {id}
     command: {command}
     sources: [1]
+    es:
+      title: Una entrada de prueba
+      questions: [una pregunta, dos preguntas, tres, cuatro, cinco]
+      answer: Una respuesta corta.
     en:
       title: A test entry
       questions: [one question, two question, three, four, five]
@@ -149,11 +153,12 @@ def test_person_answer_must_name_the_person(kdir):
     text = (
         "entries:"
         + ENTRY.format(id="who", command="who_x")
-        + ("    person:\n      name: Jane Roe\n      office: {en: Clerk}\n")
+        + ("    person:\n      name: Jane Roe\n      office: {en: Clerk, es: Secretaria}\n")
     )
     add_file(kdir, "50_person.yaml", text)
-    [problem] = problems_of(kdir)
-    assert "the answer must name Jane Roe" in problem
+    problems = problems_of(kdir)
+    assert len(problems) == 2  # both languages
+    assert all("the answer must name Jane Roe" in p for p in problems)
 
 
 def test_file_without_entries_key_is_rejected(kdir):

@@ -135,7 +135,7 @@ def test_empty_and_stop_word_questions_have_no_candidates(answerer):
 
 def _entry(entry_id: str) -> Entry:
     text = EntryText(title=entry_id, questions=[entry_id] * 5, answer="x")
-    return Entry(id=entry_id, sources=[1], en=text)
+    return Entry(id=entry_id, sources=[1], en=text, es=text)
 
 
 def _match(*scores: float) -> Match:
@@ -165,26 +165,15 @@ def test_decide_declines_low_scores_and_nothing():
     assert decide(_match(), Thresholds()).outcome is Outcome.DECLINE
 
 
+def _pet(entry_id: str, questions: list[str]) -> Entry:
+    text = EntryText(title=entry_id.title(), questions=questions, answer="x")
+    return Entry(id=entry_id, sources=[1], en=text, es=text)
+
+
 def test_matcher_works_on_a_tiny_knowledge_base_without_lexicon():
     entries = [
-        Entry(
-            id="cats",
-            sources=[1],
-            en=EntryText(
-                title="Cats",
-                questions=["cats", "kittens", "feline pets", "a cat", "meow"],
-                answer="x",
-            ),
-        ),
-        Entry(
-            id="dogs",
-            sources=[1],
-            en=EntryText(
-                title="Dogs",
-                questions=["dogs", "puppies", "canine pets", "a dog", "woof"],
-                answer="y",
-            ),
-        ),
+        _pet("cats", ["cats", "kittens", "feline pets", "a cat", "meow"]),
+        _pet("dogs", ["dogs", "puppies", "canine pets", "a dog", "woof"]),
     ]
     matcher = Matcher(entries, Analyzer(Lexicon.empty()))
     assert matcher.match("puppies").best.entry.id == "dogs"

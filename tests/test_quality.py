@@ -24,6 +24,9 @@ def test_evaluation_set_is_big_enough_and_well_labelled(answerer):
     assert sum(not c.in_scope for c in english) >= 60
     near = [c for c in english if c.group == "decline_near"]
     assert len(near) >= sum(not c.in_scope for c in english) / 2
+    spanish = [c for c in cases if c.language == "es"]
+    assert len(spanish) >= 80
+    assert sum(not c.in_scope for c in spanish) >= 20
     assert evaluation.unknown_labels(cases, answerer) == []
     covered = {c.expected for c in cases if c.in_scope}
     assert covered == {e.id for e in answerer.knowledge.entries}

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.replies import ANSWER_PREFIX
+from bot.answers import answer_data
 from bot.telegram_app import register_commands
 from tests.fakes import BOT_USERNAME, TOKEN, callback_update, message_update, raw_update
 
@@ -22,7 +22,7 @@ async def test_start_sends_welcome_with_topic_buttons(app, fake_request):
     [sent] = fake_request.sent()
     assert "Hello" in sent["text"]
     assert sent["parse_mode"] == "HTML"
-    assert ANSWER_PREFIX + "delegation" in keyboard_data(sent)
+    assert answer_data("delegation", "en") in keyboard_data(sent)
 
 
 async def test_help_and_topics(app, fake_request):
@@ -48,7 +48,7 @@ async def test_did_you_mean_is_a_keyboard_of_entries(app, fake_request):
     assert "Did you mean" in sent["text"]
     data = keyboard_data(sent)
     assert 1 <= len(data) <= 3
-    assert all(d.startswith(ANSWER_PREFIX) for d in data)
+    assert all(d.startswith("a:en:") for d in data)
 
 
 async def test_far_question_is_declined_with_escaped_echo(app, fake_request):
@@ -90,13 +90,13 @@ async def test_unknown_command_gets_a_hint_in_private(app, fake_request):
 
 
 async def test_button_press_is_acknowledged_and_answered(app, fake_request):
-    await app.process_update(callback_update(app.bot, ANSWER_PREFIX + "goal"))
+    await app.process_update(callback_update(app.bot, answer_data("goal", "en")))
     methods = [name for name, _ in fake_request.calls]
     assert methods == ["answerCallbackQuery", "sendMessage"]
     assert "The main goal" in fake_request.texts()[0]
 
 
-@pytest.mark.parametrize("data", [ANSWER_PREFIX + "gone-entry", "garbage", "t:x", ""])
+@pytest.mark.parametrize("data", [answer_data("gone-entry", "en"), "garbage", "t:x", "", "a:goal"])
 async def test_stale_or_forged_buttons_get_a_polite_reply(app, fake_request, data):
     await app.process_update(callback_update(app.bot, data))
     assert fake_request.calls[0][0] == "answerCallbackQuery"
@@ -105,13 +105,15 @@ async def test_stale_or_forged_buttons_get_a_polite_reply(app, fake_request, dat
 
 
 async def test_button_on_an_inaccessible_message_is_still_acknowledged(app, fake_request):
-    await app.process_update(callback_update(app.bot, ANSWER_PREFIX + "goal", with_message=False))
+    await app.process_update(
+        callback_update(app.bot, answer_data("goal", "en"), with_message=False)
+    )
     assert [name for name, _ in fake_request.calls] == ["answerCallbackQuery"]
 
 
 async def test_every_reply_fits_in_one_telegram_message(app, fake_request, knowledge):
     for entry in knowledge.entries:
-        await app.process_update(callback_update(app.bot, ANSWER_PREFIX + entry.id))
+        await app.process_update(callback_update(app.bot, answer_data(entry.id, "en")))
     assert all(len(t) <= 4096 for t in fake_request.texts())
 
 
@@ -150,13 +152,19 @@ async def test_errors_are_logged_and_the_user_is_told(app, fake_request, caplog)
     assert TOKEN not in caplog.text
 
 
-async def test_command_menu_is_registered(app, fake_request):
+async def test_command_menu_is_registered_in_both_languages(app, fake_request):
     await register_commands(app, app.bot_data["handlers"].answerer)
-    [params] = fake_request.sent("setMyCommands")
-    names = [c["command"] for c in params["commands"]]
-    assert names[:4] == ["start", "help", "topics", "ask"]
-    assert {"delegation", "principles"} <= set(names)
-    assert all(1 <= len(c["description"]) <= 256 for c in params["commands"])
+    english, spanish = fake_request.sent("setMyCommands")
+    assert "language_code" not in english
+    assert spanish["language_code"] == "es"
+    en_names = [c["command"] for c in english["commands"]]
+    es_names = [c["command"] for c in spanish["commands"]]
+    assert en_names[:5] == ["start", "help", "topics", "ask", "lang"]
+    assert {"delegation", "principles"} <= set(en_names)
+    assert {"delegacion", "principios"} <= set(es_names)
+    assert "Todo lo que puedo responder" in [c["description"] for c in spanish["commands"]]
+    for params in (english, spanish):
+        assert all(1 <= len(c["description"]) <= 256 for c in params["commands"])
 
 
 async def test_command_menu_failure_does_not_stop_the_bot(app, fake_request):
@@ -165,3 +173,83 @@ async def test_command_menu_failure_does_not_stop_the_bot(app, fake_request):
         {"ok": False, "error_code": 400, "description": "Bad Request: nope"},
     )
     await register_commands(app, app.bot_data["handlers"].answerer)
+
+
+# ------------------------------------------------------------------ Spanish
+
+
+async def test_spanish_question_gets_a_spanish_answer(app, fake_request):
+    await app.process_update(message_update(app.bot, "¿Quién encabezó la delegación?"))
+    [sent] = fake_request.sent()
+    assert sent["text"].startswith("<b>La delegación mexicana</b>")
+    assert "Fuente: el artículo" in sent["text"]
+    assert all(d.startswith("a:es:") for d in keyboard_data(sent))
+
+
+async def test_message_language_beats_the_telegram_language_code(app, fake_request):
+    await app.process_update(message_update(app.bot, "who led the delegation", language_code="es"))
+    await app.process_update(
+        message_update(app.bot, "quien encabezo la delegacion", language_code="en")
+    )
+    english, spanish = fake_request.texts()
+    assert "The Mexican delegation" in english
+    assert "La delegación mexicana" in spanish
+
+
+async def test_language_code_breaks_ties(app, fake_request):
+    await app.process_update(message_update(app.bot, "harfuch", language_code="es-MX"))
+    await app.process_update(message_update(app.bot, "harfuch", language_code="en"))
+    spanish, english = fake_request.texts()
+    assert "secretario de Seguridad" in spanish
+    assert "Secretary of Security" in english
+
+
+async def test_spanish_did_you_mean_and_decline(app, fake_request):
+    await app.process_update(message_update(app.bot, "méxico", language_code="es"))
+    await app.process_update(message_update(app.bot, "¿quién ganó el mundial de fútbol?"))
+    suggestion, decline = fake_request.texts()
+    assert "¿Quisiste decir" in suggestion
+    assert "el artículo no parece tratar eso" in decline
+
+
+async def test_spanish_aliases_and_english_commands_work_in_both(app, fake_request):
+    await app.process_update(message_update(app.bot, "/delegacion", language_code="es"))
+    await app.process_update(message_update(app.bot, "/principios", language_code="es"))
+    await app.process_update(message_update(app.bot, "/delegation", language_code="es"))
+    first, second, third = fake_request.texts()
+    assert "La delegación mexicana" in first
+    assert "confianza mutua" in second
+    assert "La delegación mexicana" in third
+
+
+async def test_start_help_and_topics_are_localised(app, fake_request):
+    for command in ("/start", "/help", "/topics"):
+        await app.process_update(message_update(app.bot, command, language_code="es"))
+    start, help_text, topics = fake_request.texts()
+    assert "¡Hola!" in start
+    assert "/lang" in help_text
+    assert "/delegacion — La delegación mexicana" in topics
+
+
+async def test_lang_pins_and_unpins_the_chat_language(app, fake_request):
+    await app.process_update(message_update(app.bot, "/lang es"))
+    await app.process_update(message_update(app.bot, "who led the delegation"))
+    await app.process_update(message_update(app.bot, "/lang"))
+    await app.process_update(message_update(app.bot, "/lang auto"))
+    await app.process_update(message_update(app.bot, "who led the delegation"))
+    pinned, answer_es, status, unpinned, answer_en = fake_request.texts()
+    assert "español" in pinned
+    assert "La delegación mexicana" in answer_es
+    assert "es" in status
+    assert "language of each message" in unpinned
+    assert "The Mexican delegation" in answer_en
+
+
+async def test_lang_with_junk_shows_usage(app, fake_request):
+    await app.process_update(message_update(app.bot, "/lang klingon"))
+    assert "/lang en" in fake_request.texts()[0]
+
+
+async def test_spanish_buttons_answer_in_spanish(app, fake_request):
+    await app.process_update(callback_update(app.bot, answer_data("goal", "es")))
+    assert "El objetivo principal" in fake_request.texts()[0]

@@ -25,7 +25,7 @@ def test_stem_is_light_and_consistent():
 
 def test_analyzer_resolves_phrases_synonyms_and_stop_words():
     lexicon = Lexicon.build(
-        ["the", "who", "is"], {"us": ["united states"]}, {"arms": ["guns", "weapons"]}
+        {"en": ["the", "who", "is"]}, {"us": ["united states"]}, {"arms": ["guns", "weapons"]}
     )
     analyzer = Analyzer(lexicon)
     assert analyzer.terms("Who is the United States' gun envoy?") == ["us", stem("arms"), "envoy"]

@@ -1,0 +1,99 @@
+"""Which language a message is written in (English or Spanish), judged from the message itself.
+
+Words that only one language of the knowledge base uses (its stop words and phrasings) are
+counted, with Spanish punctuation and accents as extra evidence; people's names count for
+neither. A tie goes to the hint (Telegram's language_code), then to English.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.knowledge import LANGUAGES, KnowledgeBase, Language
+from bot.text import fold
+
+SPANISH_MARKS: Final = frozenset("¿¡ñ")
+ACCENTED: Final = frozenset("áéíóúü")
+DEFAULT_LANGUAGE: Final[Language] = "en"
+
+
+def language_of_code(code: str | None) -> Language | None:
+    """The supported language a Telegram language_code ("es-MX", "en") stands for, if any."""
+    if not code:
+        return None
+    prefix = code.split("-")[0].lower()
+    return next((lang for lang in LANGUAGES if lang == prefix), None)
+
+
+class LanguageDetector:
+    """Counts words that belong to only one language of the knowledge base."""
+
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        name_words = {
+            word
+            for entry in knowledge.entries
+            if entry.person is not None
+            for word in fold(entry.person.name).split()
+        }
+        vocab: dict[Language, set[str]] = {}
+        for language in LANGUAGES:
+            words = set()
+            for entry in knowledge.entries:
+                text = entry.text(language)
+                for phrase in (*text.questions, text.title, text.answer):
+                    words.update(fold(phrase).split())
+            vocab[language] = (words - name_words) | knowledge.lexicon.language_stop_words.get(
+                language, frozenset()
+            )
+        # Full names and their runs of two or more words ("de la fuente") are removed before
+        # counting, longest first, so a name's "de" or "ó" is not taken for Spanish.
+        runs = {
+            " ".join(words[i:j])
+            for entry in knowledge.entries
+            if entry.person is not None
+            for words in [fold(entry.person.name).split()]
+            for i in range(len(words))
+            for j in range(i + 2, len(words) + 1)
+        }
+        self._name_runs = sorted(runs, key=len, reverse=True)
+        self._name_words = frozenset(name_words)
+        self._only: dict[Language, frozenset[str]] = {
+            language: frozenset(
+                vocab[language].difference(*(vocab[o] for o in LANGUAGES if o != language))
+            )
+            for language in LANGUAGES
+        }
+
+    def scores(self, text: str, repaired: str | None = None) -> dict[Language, float]:
+        """Evidence for each language in `text` (words read from `repaired` when given)."""
+        folded = f" {fold(repaired if repaired is not None else text)} "
+        for run in self._name_runs:
+            folded = folded.replace(f" {run} ", " ")
+        words = folded.split()
+        found: dict[Language, float] = {
+            language: float(sum(word in self._only[language] for word in words))
+            for language in LANGUAGES
+        }
+        marks = accents = 0
+        for word in text.casefold().split():
+            marks += sum(c in SPANISH_MARKS for c in word)
+            if fold(word) not in self._name_words:
+                accents += sum(c in ACCENTED for c in word)
+        found["es"] += 2.0 * marks + min(2.0, float(accents))
+        return found
+
+    def is_neutral(self, text: str, repaired: str | None = None) -> bool:
+        """True when the text shows no language (a bare name, an acronym)."""
+        return len(set(self.scores(text, repaired).values())) == 1
+
+    def detect(self, text: str, hint: str | None = None, repaired: str | None = None) -> Language:
+        """The language of `text`; on a tie the hint's language, else English.
+
+        `repaired` is the text with its typos repaired (so "principos" counts as Spanish).
+        """
+        found = self.scores(text, repaired)
+        best = max(found.values())
+        leaders = [language for language in LANGUAGES if found[language] == best]
+        if len(leaders) == 1:
+            return leaders[0]
+        return language_of_code(hint) or DEFAULT_LANGUAGE

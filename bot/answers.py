@@ -9,23 +9,37 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.feedback import FeedbackEvent
 from bot.knowledge import LANGUAGES, Entry, KnowledgeBase, Language
-from bot.language import LanguageDetector, language_of_code
+from bot.language import DEFAULT_LANGUAGE, LanguageDetector, language_of_code
 from bot.matching import Decision, Matcher, Outcome, Thresholds, decide
 from bot.messages import messages
 from bot.replies import Button, Paragraph, ParagraphBuilder, Reply, plain
+from bot.smalltalk import SmallTalk, small_talk
 from bot.text import Analyzer, fold
 
 MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning only
 ECHO_CHARS: Final = 120  # how much of a declined question is quoted back
 MAX_RELATED: Final = 3
 ANSWER_PREFIX: Final = "a"  # callback data "a:<language>:<entry id>" answers an entry
+PICK_PREFIX: Final = "s"  # "s:<language>:<entry id>": the same, picked from "did you mean"
+VOTE_PREFIX: Final = "f"  # "f:<language>:<+|->:<entry id>": 👍 or 👎 on an answer
 TOPICS_PREFIX: Final = "t"  # callback data "t:<language>" lists the topics
 
 
-def answer_data(entry_id: str, language: Language) -> str:
+def answer_data(entry_id: str, language: Language, prefix: str = ANSWER_PREFIX) -> str:
     """Callback data of a button that answers `entry_id` in `language`."""
-    return f"{ANSWER_PREFIX}:{language}:{entry_id}"
+    return f"{prefix}:{language}:{entry_id}"
+
+
+def vote_data(entry_id: str, value: int, language: Language) -> str:
+    """Callback data of a 👍 (value 1) or 👎 (value -1) button."""
+    return f"{VOTE_PREFIX}:{language}:{'+' if value > 0 else '-'}:{entry_id}"
+
+
+def deep_link_payload(entry_id: str, language: Language) -> str:
+    """The /start payload that opens `entry_id` (t.me/<bot>?start=<payload>)."""
+    return entry_id if language == "en" else f"{language}-{entry_id}"
 
 
 def topics_data(language: Language) -> str:
@@ -34,10 +48,27 @@ def topics_data(language: Language) -> str:
 
 
 def parse_data(data: str) -> tuple[str, Language | None, str]:
-    """(kind, language, entry id) of callback data; unknown parts come back empty or None."""
+    """(kind, language, rest) of callback data; unknown parts come back empty or None."""
     kind, _, rest = data.partition(":")
-    code, _, entry_id = rest.partition(":")
-    return kind, language_of_code(code) if code in LANGUAGES else None, entry_id
+    code, _, remainder = rest.partition(":")
+    return kind, language_of_code(code) if code in LANGUAGES else None, remainder
+
+
+def feedback_event(
+    data: str, question: str | None = None, chat: int | None = None
+) -> FeedbackEvent | None:
+    """The feedback a button press carries: a vote, or a "did you mean" pick."""
+    kind, language, rest = parse_data(data)
+    if language is None:
+        return None
+    if kind == VOTE_PREFIX:
+        sign, _, entry_id = rest.partition(":")
+        if sign in ("+", "-") and entry_id:
+            value = 1 if sign == "+" else -1
+            return FeedbackEvent("vote", language, entry_id, value, question, chat)
+    if kind == PICK_PREFIX and rest:
+        return FeedbackEvent("pick", language, rest, 0, question, chat)
+    return None
 
 
 class Answerer:
@@ -68,6 +99,9 @@ class Answerer:
         match = decision.match
         if language is None:
             language = self.detector.detect(question, hint, match.repaired)
+        chatter = small_talk(question)
+        if chatter is not None:
+            return self.small_talk(chatter, language)
         best = match.best
         score = round(best.score, 1) if best is not None else 0.0
         if decision.outcome is Outcome.ANSWER and best is not None:
@@ -78,6 +112,20 @@ class Answerer:
         if not match.terms:
             return self.info(messages(language).empty_question, language, score)
         return self._decline(question, language, score)
+
+    def inline(
+        self, query: str, hint: str | None = None, limit: int = 10
+    ) -> tuple[Language, list[Reply]]:
+        """Answer cards for inline mode, best first: the main topics for an empty query, the
+        entries that score at least the "did you mean" cut-off otherwise (maybe none)."""
+        query = query.strip()[:MAX_QUESTION_CHARS]
+        if not query:
+            language = language_of_code(hint) or DEFAULT_LANGUAGE
+            return language, [self.card(e, language) for e in self.knowledge.commands[:limit]]
+        match = self.matcher.match(query, limit=limit)
+        language = self.detector.detect(query, hint, match.repaired)
+        chosen = [c.entry for c in match.candidates if c.score >= self.thresholds.suggest]
+        return language, [self.card(entry, language) for entry in chosen]
 
     def explain(self, question: str) -> str:
         """Why the bot replies as it does: understood terms, top candidates, chosen outcome."""
@@ -121,7 +169,9 @@ class Answerer:
         """
         name = name.lower()
         if name == "start":
-            return self.welcome(language)
+            return (
+                self.open_link(argument, language) if argument.strip() else self.welcome(language)
+            )
         if name == "help":
             return self.help(language)
         if name == "topics":
@@ -148,16 +198,46 @@ class Answerer:
         usage = messages(language).lang_usage.format(current=pinned or "auto")
         return self.info(usage, language), pinned
 
-    def press(self, data: str, language: Language = "en") -> Reply:
-        """Reply to a button press; stale or forged data gets the topics, politely."""
-        kind, pressed_language, entry_id = parse_data(data)
+    def press(self, data: str, language: Language = "en") -> Reply | None:
+        """Reply to a button press, or None for a vote (acknowledged, nothing to send).
+
+        Stale or forged data gets the topics, politely.
+        """
+        kind, pressed_language, rest = parse_data(data)
         language = pressed_language or language
         if kind == TOPICS_PREFIX:
             return self.topics(language)
-        entry = self.knowledge.get(entry_id) if kind == ANSWER_PREFIX else None
+        if kind == VOTE_PREFIX and feedback_event(data) is not None:
+            return None
+        entry = self.knowledge.get(rest) if kind in (ANSWER_PREFIX, PICK_PREFIX) else None
         if entry is not None:
             return self.card(entry, language)
         return self.topics(language, intro=messages(language).stale_button)
+
+    def open_link(self, payload: str, language: Language = "en") -> Reply:
+        """The reply to a deep link t.me/<bot>?start=<payload>: that entry's card."""
+        payload = payload.strip()
+        entry = self.knowledge.get(payload)
+        code, _, entry_id = payload.partition("-")
+        if entry is None and code in LANGUAGES:
+            entry = self.knowledge.get(entry_id)
+            language = language_of_code(code) or language
+        if entry is None:
+            return self.topics(language, intro=messages(language).unknown_topic)
+        return self.card(entry, language)
+
+    def small_talk(self, kind: SmallTalk, language: Language = "en") -> Reply:
+        """A short friendly reply to small talk, with the topics (never a fact)."""
+        words = messages(language)
+        text = {
+            "greeting": words.greeting,
+            "thanks": words.thanks,
+            "capabilities": words.capabilities,
+            "goodbye": words.goodbye,
+            "ack": words.ack,
+        }[kind]
+        topics = self.topics(language)
+        return Reply("smalltalk", language, (plain(text), *topics.paragraphs[1:]), topics.buttons)
 
     # ------------------------------------------------------------------ fixed replies
 
@@ -170,12 +250,18 @@ class Answerer:
             self._source_line(entry, language),
         )
         related = [self.knowledge.get(r) for r in entry.related[:MAX_RELATED]]
-        buttons = tuple(
+        rows: list[tuple[Button, ...]] = [
             (Button("➡️ " + r.text(language).title, answer_data(r.id, language)),)
             for r in related
             if r is not None
+        ]
+        rows.append(
+            (
+                Button("👍", vote_data(entry.id, 1, language)),
+                Button("👎", vote_data(entry.id, -1, language)),
+            )
         )
-        return Reply("answer", language, paragraphs, buttons, entry.id, 100.0)
+        return Reply("answer", language, paragraphs, tuple(rows), entry.id, 100.0)
 
     def topics(self, language: Language = "en", intro: str | None = None) -> Reply:
         """Every topic with a command, as text lines and as buttons."""
@@ -207,7 +293,8 @@ class Answerer:
         words = messages(language)
         titles = "\n".join(f"• {e.text(language).title}" for e in entries)
         buttons = tuple(
-            (Button(e.text(language).title, answer_data(e.id, language)),) for e in entries
+            (Button(e.text(language).title, answer_data(e.id, language, PICK_PREFIX)),)
+            for e in entries
         )
         return Reply(
             "suggest",

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.answers import Answerer
+from bot.answers import Answerer, feedback_event
+from bot.feedback import FeedbackEvent, FeedbackSink, MemoryFeedback
 from bot.knowledge import Language
+from bot.messages import messages
 from bot.replies import Button, Reply
 
 QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
@@ -36,11 +38,15 @@ def _flat(reply: Reply) -> list[Button]:
 class ConsoleChat:
     """One conversation: remembers the last buttons so that a number can press them."""
 
-    def __init__(self, answerer: Answerer, language: Language = "en") -> None:
+    def __init__(
+        self, answerer: Answerer, language: Language = "en", feedback: FeedbackSink | None = None
+    ) -> None:
         self.answerer = answerer
         self.language = language  # for commands; questions are answered in their own language
         self.pinned: Language | None = None  # set with /lang en|es, cleared with /lang auto
+        self.feedback = feedback if feedback is not None else MemoryFeedback()
         self._buttons: list[Button] = []
+        self._last_question: str | None = None
 
     def respond(self, line: str) -> Reply:
         """The reply to one line typed by the user."""
@@ -48,7 +54,13 @@ class ConsoleChat:
         language = self.pinned or self.language
         if text.isdigit() and 1 <= int(text) <= len(self._buttons):
             data = self._buttons[int(text) - 1].data or ""
-            reply = self.answerer.press(data, language)
+            event = feedback_event(data, self._last_question)
+            if event is not None:
+                self.feedback.record(event)
+            pressed = self.answerer.press(data, language)
+            if pressed is None:  # a vote: acknowledged, the buttons stay
+                return self.answerer.info(messages(language).vote_thanks, language)
+            reply = pressed
         elif text.startswith("/"):
             name, _, argument = text[1:].partition(" ")
             name = name.split("@")[0].lower()
@@ -62,6 +74,9 @@ class ConsoleChat:
                 reply = found or self.answerer.info(self.answerer.help(language).plain, language)
         else:
             reply = self.answerer.answer(text, self.pinned)
+            self._last_question = text
+            if reply.kind in ("decline", "suggest"):
+                self.feedback.record(FeedbackEvent("unanswered", reply.language, question=text))
         self._buttons = _flat(reply)
         return reply
 

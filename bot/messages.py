@@ -35,6 +35,15 @@ class Messages:
     lang_set: str
     lang_auto: str
     lang_usage: str
+    greeting: str
+    thanks: str
+    capabilities: str
+    goodbye: str
+    ack: str
+    vote_thanks: str
+    share: str
+    inline_no_match_title: str
+    inline_no_match: str
 
 
 EN: Final = Messages(
@@ -72,6 +81,16 @@ EN: Final = Messages(
     lang_set="From now on I answer in English in this chat. /lang auto follows each message.",
     lang_auto="I answer in the language of each message again.",
     lang_usage="Language: {current}. Send /lang en, /lang es or /lang auto.",
+    greeting="Hi! Ask me anything about the U.S.–Mexico agreement against organized crime.",
+    thanks="You're welcome! Anything else about the agreement?",
+    capabilities="I answer questions about one news article: the U.S.–Mexico agreement against "
+    "organized crime. Ask in your own words, in English or Spanish, or pick a topic:",
+    goodbye="Goodbye! Come back any time with questions about the agreement.",
+    ack="Glad to help. Anything else about the agreement?",
+    vote_thanks="Thanks for the feedback!",
+    share="🔗 Share this answer",
+    inline_no_match_title="Not covered by the article",
+    inline_no_match="The article about the U.S.–Mexico agreement does not seem to cover that.",
 )
 
 ES: Final = Messages(
@@ -111,6 +130,19 @@ ES: Final = Messages(
     lang_set="A partir de ahora respondo en español en este chat. /lang auto sigue cada mensaje.",
     lang_auto="Vuelvo a responder en el idioma de cada mensaje.",
     lang_usage="Idioma: {current}. Envía /lang es, /lang en o /lang auto.",
+    greeting="¡Hola! Pregúntame lo que quieras sobre el acuerdo entre México y Estados Unidos "
+    "contra el crimen organizado.",
+    thanks="¡Con gusto! ¿Algo más sobre el acuerdo?",
+    capabilities="Respondo preguntas sobre una noticia: el acuerdo entre México y Estados Unidos "
+    "contra el crimen organizado. Pregunta con tus palabras, en español o en inglés, o elige "
+    "un tema:",
+    goodbye="¡Hasta luego! Vuelve cuando quieras con tus preguntas sobre el acuerdo.",
+    ack="Qué bueno que te sirvió. ¿Algo más sobre el acuerdo?",
+    vote_thanks="¡Gracias por tu opinión!",
+    share="🔗 Compartir esta respuesta",
+    inline_no_match_title="El artículo no trata eso",
+    inline_no_match="El artículo sobre el acuerdo entre México y Estados Unidos no parece "
+    "tratar eso.",
 )
 
 _BY_LANGUAGE: Final[dict[Language, Messages]] = {"en": EN, "es": ES}

@@ -13,7 +13,7 @@ from typing import Literal
 
 from bot.knowledge import MAX_MESSAGE_CHARS, Language
 
-ReplyKind = Literal["answer", "suggest", "decline", "info"]
+ReplyKind = Literal["answer", "suggest", "decline", "info", "smalltalk"]
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ class RecordingRequest(BaseRequest):
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": True,
             }
+        if endpoint == "editMessageText" and "inline_message_id" in parameters:
+            return True
         if endpoint in ("sendMessage", "editMessageText"):
             return {
                 "message_id": next(_ids),
@@ -142,7 +144,12 @@ def message_update(
 
 
 def callback_update(
-    bot: Bot, data: str, *, chat_type: str = "private", with_message: bool = True
+    bot: Bot,
+    data: str,
+    *,
+    chat_type: str = "private",
+    with_message: bool = True,
+    replying_to: str | None = None,
 ) -> Update:
     """A button press on one of the bot's messages."""
     cid = 777 if chat_type == "private" else -100123
@@ -160,9 +167,28 @@ def callback_update(
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Agreement"},
             "text": "a card",
         }
+        if replying_to is not None:
+            query["message"]["reply_to_message"] = {
+                "message_id": next(_ids),
+                "date": 0,
+                "chat": chat(chat_type, cid),
+                "from": user(),
+                "text": replying_to,
+            }
     else:
         query["inline_message_id"] = "inline-1"
     return Update.de_json({"update_id": next(_ids), "callback_query": query}, bot)
+
+
+def inline_update(bot: Bot, query: str, language_code: str | None = "en") -> Update:
+    """An inline query: @bot <query> typed in any chat."""
+    payload = {
+        "id": str(next(_ids)),
+        "from": user(language_code=language_code),
+        "query": query,
+        "offset": "",
+    }
+    return Update.de_json({"update_id": next(_ids), "inline_query": payload}, bot)
 
 
 def raw_update(bot: Bot, payload: dict[str, Any]) -> Update:

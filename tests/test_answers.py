@@ -17,9 +17,11 @@ def test_answer_card_has_title_answer_source_and_related_buttons(answerer):
     assert reply.paragraphs[0].html == "<b>The four principles</b>"
     assert "cooperation without subordination" in reply.paragraphs[1].plain
     assert reply.paragraphs[-1].plain.startswith("📄 Source: the article, paragraph 4")
-    assert [row[0].data for row in reply.buttons] == [
+    *related, votes = reply.buttons
+    assert [row[0].data for row in related] == [
         answer_data(r, "en") for r in answerer.knowledge.get("principles").related
     ]
+    assert [b.label for b in votes] == ["👍", "👎"]
 
 
 def test_not_covered_cards_say_the_article_is_silent(answerer):
@@ -35,7 +37,7 @@ def test_did_you_mean_offers_up_to_three_buttons(answerer):
     assert not reply.matched
     assert 1 <= len(reply.suggestions) <= 3
     assert [row[0].data for row in reply.buttons] == [
-        answer_data(s, "en") for s in reply.suggestions
+        answer_data(s, "en", "s") for s in reply.suggestions
     ]
 
 

@@ -48,7 +48,7 @@ async def test_did_you_mean_is_a_keyboard_of_entries(app, fake_request):
     assert "Did you mean" in sent["text"]
     data = keyboard_data(sent)
     assert 1 <= len(data) <= 3
-    assert all(d.startswith("a:en:") for d in data)
+    assert all(d.startswith("s:en:") for d in data)
 
 
 async def test_far_question_is_declined_with_escaped_echo(app, fake_request):
@@ -104,11 +104,14 @@ async def test_stale_or_forged_buttons_get_a_polite_reply(app, fake_request, dat
     assert "out of date" in text or "Tap a topic" in text
 
 
-async def test_button_on_an_inaccessible_message_is_still_acknowledged(app, fake_request):
+async def test_button_on_an_inline_message_edits_it(app, fake_request):
     await app.process_update(
         callback_update(app.bot, answer_data("goal", "en"), with_message=False)
     )
-    assert [name for name, _ in fake_request.calls] == ["answerCallbackQuery"]
+    assert [name for name, _ in fake_request.calls] == ["answerCallbackQuery", "editMessageText"]
+    [edit] = fake_request.sent("editMessageText")
+    assert edit["inline_message_id"] == "inline-1"
+    assert "The main goal" in edit["text"]
 
 
 async def test_every_reply_fits_in_one_telegram_message(app, fake_request, knowledge):
@@ -183,7 +186,7 @@ async def test_spanish_question_gets_a_spanish_answer(app, fake_request):
     [sent] = fake_request.sent()
     assert sent["text"].startswith("<b>La delegación mexicana</b>")
     assert "Fuente: el artículo" in sent["text"]
-    assert all(d.startswith("a:es:") for d in keyboard_data(sent))
+    assert all(d.startswith(("a:es:", "f:es:")) for d in keyboard_data(sent) if d)
 
 
 async def test_message_language_beats_the_telegram_language_code(app, fake_request):

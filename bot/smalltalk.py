@@ -1,0 +1,52 @@
+"""Small talk: greetings, thanks, goodbyes and "what can you do", in English and Spanish.
+
+A message is small talk only when it is nothing else (optionally with the bot's name, an
+emoji or "there"); "hi, who led the delegation?" is a question. No Telegram import.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Literal
+
+from bot.text import fold
+
+SmallTalk = Literal["greeting", "thanks", "capabilities", "goodbye", "ack"]
+
+_PHRASES: Final[dict[SmallTalk, tuple[str, ...]]] = {
+    "greeting": (
+        "hi", "hello", "hey", "hiya", "howdy", "yo", "good morning", "good afternoon",
+        "good evening", "morning", "greetings", "hola", "buenas", "buenos dias",
+        "buenas tardes", "buenas noches", "que tal", "saludos", "que onda", "how are you",
+        "como estas", "como esta",
+    ),
+    "thanks": (
+        "thanks", "thank you", "thank you very much", "thanks a lot", "thx", "ty", "cheers",
+        "much appreciated", "gracias", "muchas gracias", "mil gracias", "te agradezco",
+    ),
+    "capabilities": (
+        "what can you do", "what do you do", "what are you", "who are you", "how does this work",
+        "how do you work", "what is this bot", "what is this", "what can i ask", "help me",
+        "que puedes hacer", "que haces", "que eres", "quien eres", "como funcionas",
+        "que te puedo preguntar", "que sabes", "para que sirves", "ayuda", "ayudame",
+    ),
+    "goodbye": ("bye", "goodbye", "see you", "see ya", "adios", "hasta luego", "nos vemos", "chao"),
+    "ack": ("ok", "okay", "cool", "great", "nice", "perfect", "got it", "vale", "perfecto",
+            "genial", "entendido", "listo", "sale", "orale"),
+}  # fmt: skip
+_FILLER: Final = r"(?:\s+(?:there|bot|everyone|all|again|so much|amigo|amiga|a todos|chatbot))*"
+_PATTERNS: Final = {
+    kind: re.compile(r"^(?:" + "|".join(re.escape(p) for p in phrases) + r")" + _FILLER + r"$")
+    for kind, phrases in _PHRASES.items()
+}
+
+
+def small_talk(text: str, bot_username: str | None = None) -> SmallTalk | None:
+    """The kind of small talk `text` is, or None when it is (also) something else."""
+    folded = fold(text)
+    if bot_username:
+        folded = re.sub(rf"\b{re.escape(fold(bot_username))}\b", " ", folded)
+    folded = " ".join(folded.split())
+    if not folded:
+        return None
+    return next((kind for kind, pattern in _PATTERNS.items() if pattern.match(folded)), None)

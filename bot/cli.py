@@ -1,4 +1,6 @@
-"""Command line: `agreement-bot run | chat | ask | check | eval | bench` (or `python -m bot`).
+"""Command line: `agreement-bot run | chat | ask | check | eval | bench | report`.
+
+The same program runs as `python -m bot`.
 
 Exit status: 0 on success, 1 when `eval` finds quality under the floors, 2 when the settings,
 the knowledge base or an input file are invalid.
@@ -10,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
@@ -19,13 +22,14 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
-from bot import bench, evaluation
+from bot import bench, evaluation, report
 from bot.answers import Answerer
 from bot.console import ConsoleChat
 from bot.evaluation import DEFAULT_EVAL_FILE
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.replies import Reply
 from bot.settings import Settings, describe_errors
+from bot.store import FeedbackStore
 
 EXIT_OK = 0
 EXIT_BELOW_FLOOR = 1
@@ -72,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also search the thresholds that maximise accuracy with >= 97%% declined",
     )
+    curator = commands.add_parser(
+        "report", help="the curator's report: unanswered questions, 👎 answers, picks"
+    )
+    curator.add_argument("--csv", action="store_true", help="write CSV to standard output")
+    curator.add_argument("--limit", type=int, default=20, help="rows per section (text only)")
     bench = commands.add_parser(
         "bench", help="time one match (shipped and generated bases) and start-up"
     )
@@ -98,19 +107,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(
     command: str, args: argparse.Namespace, settings: Settings, knowledge: KnowledgeBase
 ) -> int:
-    if command == "check":
-        print(f"knowledge OK: {len(knowledge.entries)} entries in {settings.knowledge_dir}")
-        return EXIT_OK
-    answerer = Answerer(knowledge, settings.thresholds())
-    if command == "bench":
-        questions = [case.question for case in evaluation.load_cases(DEFAULT_EVAL_FILE)]
-        print(bench.run(knowledge, questions, args.sizes))
-        return EXIT_OK
-    if command == "eval":
-        return _evaluate(answerer, args.file, as_json=args.json, calibrating=args.calibrate)
-    if command == "ask":
-        return _ask(answerer, args, out=sys.stdout)
-    if command == "chat" or settings.telegram_bot_token is None:
+    def answerer() -> Answerer:
+        return Answerer(knowledge, settings.thresholds())
+
+    actions: dict[str, Callable[[], int]] = {
+        "check": lambda: _check(settings, knowledge),
+        "report": lambda: _report(settings, as_csv=args.csv, limit=args.limit),
+        "bench": lambda: _bench(knowledge, args.sizes),
+        "eval": lambda: _evaluate(
+            answerer(), args.file, as_json=args.json, calibrating=args.calibrate
+        ),
+        "ask": lambda: _ask(answerer(), args, out=sys.stdout),
+        "chat": lambda: ConsoleChat(answerer()).run(),
+        "run": lambda: _run(settings, answerer()),
+    }
+    return actions[command]()
+
+
+def _check(settings: Settings, knowledge: KnowledgeBase) -> int:
+    print(f"knowledge OK: {len(knowledge.entries)} entries in {settings.knowledge_dir}")
+    return EXIT_OK
+
+
+def _bench(knowledge: KnowledgeBase, sizes: list[int]) -> int:
+    questions = [case.question for case in evaluation.load_cases(DEFAULT_EVAL_FILE)]
+    print(bench.run(knowledge, questions, sizes))
+    return EXIT_OK
+
+
+def _run(settings: Settings, answerer: Answerer) -> int:
+    if settings.telegram_bot_token is None:
         return ConsoleChat(answerer).run()
     # Imported here so that `ask`, `check` and the console start without loading Telegram.
     from bot.telegram_app import run_telegram  # noqa: PLC0415
@@ -171,6 +197,26 @@ def _evaluate(answerer: Answerer, path: Path, *, as_json: bool, calibrating: boo
             )
             print(evaluation.format_report(report, show_misses=False))
     return EXIT_OK if all(r.passes() for r in found) else EXIT_BELOW_FLOOR
+
+
+def _report(settings: Settings, *, as_csv: bool, limit: int) -> int:
+    path = settings.database_path
+    if not path.exists():
+        print(f"no feedback recorded yet ({path} does not exist)")
+        return EXIT_OK
+    store = FeedbackStore(path, secret=b"")  # reading needs no key: chats are already hashed
+    try:
+        found = report.build_report(store)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        store.close()
+    if as_csv:
+        report.write_csv(found, sys.stdout)
+    else:
+        print(report.format_report(found, limit))
+    return EXIT_OK
 
 
 def reply_json(reply: Reply) -> dict[str, object]:

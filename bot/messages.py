@@ -44,6 +44,7 @@ class Messages:
     share: str
     inline_no_match_title: str
     inline_no_match: str
+    flood: str
 
 
 EN: Final = Messages(
@@ -91,6 +92,7 @@ EN: Final = Messages(
     share="🔗 Share this answer",
     inline_no_match_title="Not covered by the article",
     inline_no_match="The article about the U.S.–Mexico agreement does not seem to cover that.",
+    flood="You are sending more than {limit} messages a minute; I'll answer again shortly.",
 )
 
 ES: Final = Messages(
@@ -143,6 +145,7 @@ ES: Final = Messages(
     inline_no_match_title="El artículo no trata eso",
     inline_no_match="El artículo sobre el acuerdo entre México y Estados Unidos no parece "
     "tratar eso.",
+    flood="Estás enviando más de {limit} mensajes por minuto; te respondo en un momento.",
 )
 
 _BY_LANGUAGE: Final[dict[Language, Messages]] = {"en": EN, "es": ES}

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.matching import Thresholds
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR: Final = PROJECT_ROOT / "knowledge"
 _TOKEN_SHAPE: Final = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+_WEBHOOK_SECRET_SHAPE: Final = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+DEFAULT_DATABASE: Final = Path("data") / "agreement-bot.sqlite3"
 _DEFAULTS: Final = Thresholds()
 
 
@@ -35,6 +37,18 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(default=_DEFAULTS.answer, ge=0, le=100)
     suggest_threshold: float = Field(default=_DEFAULTS.suggest, ge=0, le=100)
     answer_margin: float = Field(default=_DEFAULTS.margin, ge=0, le=100)
+
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+
+    database_path: Path = DEFAULT_DATABASE
+    hash_secret: SecretStr | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    flood_limit: int = Field(default=20, ge=1)
+    flood_window_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -55,6 +69,41 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://", value):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return [p for p in parts if p]
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret_shape(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not isinstance(raw, str) or not _WEBHOOK_SECRET_SHAPE.fullmatch(raw.strip()):
+            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, '_' and '-'")
+        return raw.strip()
+
+    @model_validator(mode="after")
+    def _webhook_needs(self) -> Settings:
+        if self.bot_mode == "webhook":
+            missing = [
+                name
+                for name, value in (
+                    ("WEBHOOK_URL", self.webhook_url),
+                    ("WEBHOOK_SECRET", self.webhook_secret),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"BOT_MODE=webhook needs {' and '.join(missing)}")
+            if self.webhook_url and not self.webhook_url.startswith("https://"):
+                raise ValueError("WEBHOOK_URL must be an https:// URL (Telegram requires it)")
+        return self
 
     def thresholds(self) -> Thresholds:
         """The matcher's cut-offs as configured."""

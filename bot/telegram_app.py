@@ -7,9 +7,13 @@ In groups the bot answers free text only when it is mentioned or replied to.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from typing import Final
+import signal
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
 from telegram import (
     BotCommand,
@@ -28,28 +32,35 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
+from bot import webhook
 from bot.answers import Answerer, deep_link_payload, feedback_event
 from bot.feedback import FeedbackEvent, FeedbackSink, MemoryFeedback
-from bot.knowledge import LANGUAGES, Language
+from bot.knowledge import LANGUAGES, KnowledgeError, Language, load_knowledge
 from bot.language import DEFAULT_LANGUAGE, language_of_code
+from bot.limits import FloodLimiter, Verdict
 from bot.logs import configure_logging
 from bot.messages import messages
-from bot.replies import Reply
+from bot.replies import Reply, plain
+from bot.report import build_report
 from bot.settings import Settings
+from bot.store import FeedbackStore, load_hash_secret
 
 log = logging.getLogger(__name__)
 
-BUILTIN_COMMANDS: Final = ("start", "help", "topics", "ask", "lang")
+BUILTIN_COMMANDS: Final = ("start", "help", "topics", "ask", "lang")  # in the menus
+ADMIN_COMMANDS: Final = ("stats", "reload")  # admins only, never in the menus
 _MENU_DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
     "en": {
         "start": "Welcome and main topics",
@@ -136,11 +147,26 @@ def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> s
 
 
 class BotHandlers:
-    """The handlers, bound to the answerer (replaceable, for reloads) and the feedback sink."""
+    """The handlers, bound to the answerer (replaced whole on reload) and the feedback sink."""
 
-    def __init__(self, answerer: Answerer, feedback: FeedbackSink) -> None:
+    def __init__(
+        self,
+        answerer: Answerer,
+        feedback: FeedbackSink,
+        settings: Settings,
+        store: FeedbackStore | None = None,
+    ) -> None:
         self.answerer = answerer
         self.feedback = feedback
+        self.settings = settings
+        self.store = store
+        self.limiter = FloodLimiter(settings.flood_limit, settings.flood_window_seconds)
+        self._reload_lock = asyncio.Lock()
+
+    def is_admin(self, update: Update) -> bool:
+        """True when the sender is one of ADMIN_IDS."""
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admin_ids
 
     # ------------------------------------------------------------------ language
 
@@ -196,16 +222,6 @@ class BotHandlers:
             self._note_unanswered(update, question, reply)
             await send_reply(message, reply, context.bot.username)
 
-    async def topic(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/<topic>: the answer card of that topic."""
-        message = update.effective_message
-        if message is None or not message.text:
-            return
-        name = message.text.split()[0][1:].split("@")[0]
-        reply = self.answerer.command(name, "", self.language(update, context))
-        if reply is not None:
-            await send_reply(message, reply, context.bot.username)
-
     async def lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/lang en|es|auto: pin the chat's answer language, or follow each message again."""
         message = update.effective_message
@@ -220,6 +236,21 @@ class BotHandlers:
             context.chat_data[LANGUAGE_KEY] = pinned
         await send_reply(message, reply)
 
+    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/<topic> (looked up in the current knowledge base, so reloads can add topics), or a
+        command we do not have: a hint in private chats, silence in groups."""
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        name, _, target = message.text.split()[0][1:].partition("@")
+        if target and target.lower() != (context.bot.username or "").lower():
+            return  # /command@OtherBot
+        reply = self.answerer.command(name, "", self.language(update, context))
+        if reply is not None:
+            await send_reply(message, reply, context.bot.username)
+        else:
+            await self.unknown_command(update, context)
+
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command we do not have: a hint in private chats, silence in groups."""
         message = update.effective_message
@@ -227,6 +258,90 @@ class BotHandlers:
             return
         language = self.language(update, context)
         await send_reply(message, self.answerer.info(messages(language).unknown_command, language))
+
+    # ------------------------------------------------------------------ admins
+
+    async def _admin_reply(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: Callable[[], Awaitable[str]]
+    ) -> None:
+        """Send an admin command's text; for anyone else behave like an unknown command."""
+        message = update.effective_message
+        if not self.is_admin(update):
+            await self.unknown_command(update, context)
+        elif message is not None:
+            await send_reply(message, Reply("info", "en", (plain(await text()),)))
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/stats (admins): feedback totals and the top unanswered questions."""
+
+        async def text() -> str:
+            return self.stats_text()
+
+        await self._admin_reply(update, context, text)
+
+    def stats_text(self) -> str:
+        """The /stats message (plain text)."""
+        if self.store is None:
+            return "No feedback store is configured."
+        try:
+            totals = self.store.stats()
+            report = build_report(self.store)
+        except (sqlite3.Error, OSError) as exc:
+            return f"The feedback store cannot be read: {exc}"
+        lines = [
+            f"Knowledge: {len(self.answerer.knowledge.entries)} entries.",
+            f"Feedback: {totals.unanswered} unanswered, {totals.picks} did-you-mean picks, "
+            f"{totals.upvotes} 👍, {totals.downvotes} 👎, from {totals.chats} chats.",
+            "Top unanswered:",
+        ]
+        lines += [f"  {g.count} × {g.example}" for g in report.unanswered[:5]] or ["  (none)"]
+        lines.append("Most 👎:")
+        lines += [f"  {e}: {d} 👎 / {u} 👍" for e, u, d in report.downvoted[:3]] or ["  (none)"]
+        return "\n".join(lines)
+
+    async def reload_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/reload (admins): load knowledge/ again; a broken file keeps the running base."""
+
+        async def text() -> str:
+            return (await self.reload(context.application))[1]
+
+        await self._admin_reply(update, context, text)
+
+    async def reload(self, application: Application) -> tuple[bool, str]:  # type: ignore[type-arg]
+        """Load the knowledge base again and swap it in whole; on problems keep the old one."""
+        async with self._reload_lock:
+            settings = self.settings
+            try:
+                knowledge = await asyncio.to_thread(load_knowledge, settings.knowledge_dir)
+            except KnowledgeError as exc:
+                lines = [str(p) for p in exc.problems]
+                log.error("reload refused, the running knowledge base stays:\n%s", "\n".join(lines))
+                text = "Reload refused; the running knowledge base stays. Problems:\n" + "\n".join(
+                    lines
+                )
+                return False, text
+            answerer = await asyncio.to_thread(Answerer, knowledge, settings.thresholds())
+            self.answerer = answerer  # one reference swap: every later update sees the new base
+            await register_commands(application, answerer)
+            log.info("knowledge reloaded: %d entries", len(knowledge.entries))
+            return True, f"Reloaded: {len(knowledge.entries)} entries."
+
+    # ------------------------------------------------------------------ limits
+
+    async def flood_guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs first: over FLOOD_LIMIT messages a minute, one polite notice, then silence."""
+        message = update.message
+        user = update.effective_user
+        if message is None or user is None or self.is_admin(update):
+            return
+        verdict = self.limiter.check(user.id)
+        if verdict is Verdict.ALLOW:
+            return
+        if verdict is Verdict.NOTIFY:
+            language = self.language(update, context)
+            notice = messages(language).flood.format(limit=self.settings.flood_limit)
+            await message.reply_text(notice)
+        raise ApplicationHandlerStop
 
     # ------------------------------------------------------------------ free text
 
@@ -353,16 +468,27 @@ def build_application(
     answerer: Answerer,
     *,
     request: BaseRequest | None = None,
+    store: FeedbackStore | None = None,
     feedback: FeedbackSink | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """Wire the Telegram application: defaults, handlers in order, error handler last."""
+    """Wire the Telegram application: defaults, handlers in order, error handler last.
+
+    Feedback goes to `feedback`, else to `store`, else to memory. SIGHUP reloads the
+    knowledge base when the application runs in the main thread.
+    """
     token = settings.telegram_bot_token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the Telegram application")
-    handlers = BotHandlers(answerer, feedback if feedback is not None else MemoryFeedback())
+    sink: FeedbackSink = feedback or store or MemoryFeedback()
+    handlers = BotHandlers(answerer, sink, settings, store)
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await register_commands(application, handlers.answerer)
+        _reload_on_sighup(application, handlers)
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        if store is not None:
+            store.close()
 
     builder = (
         ApplicationBuilder()
@@ -376,13 +502,14 @@ def build_application(
         )
         .rate_limiter(AIORateLimiter())
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
     application.bot_data["handlers"] = handlers
 
-    topic_commands = [c for e in answerer.knowledge.commands for c in e.commands]
+    application.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
     application.add_handlers(
         [
             CommandHandler("start", handlers.start, filters=NEW_MESSAGES),
@@ -390,22 +517,80 @@ def build_application(
             CommandHandler("topics", handlers.topics, filters=NEW_MESSAGES),
             CommandHandler("ask", handlers.ask, filters=NEW_MESSAGES),
             CommandHandler("lang", handlers.lang, filters=NEW_MESSAGES),
-            CommandHandler(topic_commands, handlers.topic, filters=NEW_MESSAGES),
+            CommandHandler("stats", handlers.stats, filters=NEW_MESSAGES),
+            CommandHandler("reload", handlers.reload_command, filters=NEW_MESSAGES),
             CallbackQueryHandler(handlers.button),
             InlineQueryHandler(handlers.inline),
             MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, handlers.text),
-            MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.unknown_command),
+            MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.command),
         ]
     )
     application.add_error_handler(handlers.error)
     return application
 
 
+def _reload_on_sighup(application: Application, handlers: BotHandlers) -> None:  # type: ignore[type-arg]
+    """SIGHUP reloads the knowledge base (only possible in the main thread, on Unix)."""
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[tuple[bool, str]]] = set()
+
+    def reload() -> None:
+        task = loop.create_task(handlers.reload(application))
+        pending.add(task)  # keep a reference until it is done
+        task.add_done_callback(pending.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, reload)
+    except (ValueError, RuntimeError, NotImplementedError, AttributeError):
+        log.debug("SIGHUP reload is not available here")
+
+
+def health(application: Application, mode: str) -> dict[str, Any]:  # type: ignore[type-arg]
+    """What /healthz reports: up when the application runs with a loaded knowledge base."""
+    handlers: BotHandlers = application.bot_data["handlers"]
+    entries = len(handlers.answerer.knowledge.entries)
+    ok = application.running and entries > 0
+    return {
+        "status": "ok" if ok else "unavailable",
+        "mode": mode,
+        "running": application.running,
+        "knowledge_entries": entries,
+    }
+
+
 def run_telegram(settings: Settings, answerer: Answerer) -> int:
-    """Run the bot with long polling until interrupted."""
-    token = settings.telegram_bot_token
-    configure_logging(settings.log_level, [token.get_secret_value()] if token else [])
-    application = build_application(settings, answerer)
-    log.info("starting the bot with long polling (%d entries)", len(answerer.knowledge.entries))
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    """Run the bot until SIGINT or SIGTERM: long polling, or a webhook when BOT_MODE=webhook."""
+    secrets = [
+        s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s
+    ]
+    configure_logging(settings.log_level, secrets)
+    directory = settings.database_path.parent
+    hash_secret = settings.hash_secret.get_secret_value() if settings.hash_secret else None
+    store = FeedbackStore(settings.database_path, load_hash_secret(hash_secret, directory))
+    application = build_application(settings, answerer, store=store)
+    entries = len(answerer.knowledge.entries)
+    if settings.bot_mode == "polling":
+        log.info("starting with long polling (%d entries)", entries)
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return 0
+    log.info("starting with a webhook (%d entries)", entries)
+    asyncio.run(_run_webhook(application, settings))
     return 0
+
+
+async def _run_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None
+    await webhook.serve(
+        application,
+        webhook_url=settings.webhook_url,
+        secret=settings.webhook_secret.get_secret_value(),
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        health=lambda: health(application, "webhook"),
+        stop=stop,
+    )

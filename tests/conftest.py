@@ -20,8 +20,8 @@ KNOWLEDGE_DIR = DEFAULT_KNOWLEDGE_DIR
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's .env or environment settings."""
-    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "KNOWLEDGE_DIR", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.chdir(tmp_path)
 
 

@@ -61,3 +61,22 @@ def test_base_url_must_be_http(monkeypatch):
 def test_thresholds_come_from_settings():
     thresholds = make(answer_threshold=80, suggest_threshold=50, answer_margin=3).thresholds()
     assert (thresholds.answer, thresholds.suggest, thresholds.margin) == (80, 50, 3)
+
+
+def test_every_setting_is_documented():
+    from tests.conftest import KNOWLEDGE_DIR
+
+    root = KNOWLEDGE_DIR.parent
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        variable = name.upper()
+        assert variable in example, f"{variable} missing from .env.example"
+        assert f"`{variable}`" in readme, f"{variable} missing from the README"
+
+
+def test_env_is_git_ignored():
+    from tests.conftest import KNOWLEDGE_DIR
+
+    ignored = (KNOWLEDGE_DIR.parent / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".env" in ignored

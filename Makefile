@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint typecheck unit check eval bench clean
+.PHONY: run test lint typecheck unit check eval bench load clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'
@@ -44,6 +44,9 @@ eval: $(VENV)/.installed-run
 
 bench: $(VENV)/.installed-run
 	$(PY) -m bot bench
+
+load: $(VENV)/.installed-dev
+	$(PY) -m tests.loadtest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

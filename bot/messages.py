@@ -45,6 +45,7 @@ class Messages:
     inline_no_match_title: str
     inline_no_match: str
     flood: str
+    only_text: str
 
 
 EN: Final = Messages(
@@ -93,6 +94,8 @@ EN: Final = Messages(
     inline_no_match_title="Not covered by the article",
     inline_no_match="The article about the U.S.–Mexico agreement does not seem to cover that.",
     flood="You are sending more than {limit} messages a minute; I'll answer again shortly.",
+    only_text="I can only read text. Ask me a question about the U.S.–Mexico agreement in "
+    "words, or pick a topic:",
 )
 
 ES: Final = Messages(
@@ -146,6 +149,8 @@ ES: Final = Messages(
     inline_no_match="El artículo sobre el acuerdo entre México y Estados Unidos no parece "
     "tratar eso.",
     flood="Estás enviando más de {limit} mensajes por minuto; te respondo en un momento.",
+    only_text="Solo puedo leer texto. Hazme una pregunta con palabras sobre el acuerdo entre "
+    "México y Estados Unidos, o elige un tema:",
 )
 
 _BY_LANGUAGE: Final[dict[Language, Messages]] = {"en": EN, "es": ES}

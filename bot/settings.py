@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     flood_limit: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=60.0, gt=0)
+    outgoing_rate_limit: float = Field(default=30.0, ge=0)
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+    send_attempts: int = Field(default=6, ge=1, le=20)
+    concurrent_updates: int = Field(default=64, ge=1, le=1024)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -8,11 +8,12 @@ In groups the bot answers free text only when it is mentioned or replied to.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import signal
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final
 
 from telegram import (
@@ -27,7 +28,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -81,8 +82,61 @@ LANGUAGE_KEY: Final = "language"  # chat_data key of a language pinned with /lan
 MAX_INLINE_RESULTS: Final = 10
 INLINE_CACHE_SECONDS: Final = 60
 DESCRIPTION_CHARS: Final = 100
+MAX_BACKOFF_SECONDS: Final = 4.0
+GROUP_MESSAGES_PER_MINUTE: Final = 20  # Telegram's limit per group
+# httpcore scans every pooled connection for each request, so PTB's default of 256 costs more
+# than it gives: 16 keep-alive connections carry far more than Telegram's 30 messages a second.
+CONNECTION_POOL_SIZE: Final = 16
+_Json = dict[str, Any]
 # Messages only: edited messages and channel posts are not questions to answer.
 NEW_MESSAGES: Final = filters.UpdateType.MESSAGE
+
+
+class PatientRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter (Telegram's flood limits; waits out 429 retry_after), which also
+    retries network failures — 5xx answers, timeouts, dropped connections — with backoff.
+
+    A failed call is retried, so a reply is not lost to a passing fault. Telegram has no
+    idempotency keys: if it applied a send and only the response was lost, the retry sends
+    it twice. At-least-once is the better trade for a question-answering bot.
+    getUpdates is left to the Updater, which has its own retry loop.
+    """
+
+    def __init__(self, overall_max_rate: float, attempts: int, backoff: float = 0.25) -> None:
+        limited = overall_max_rate > 0  # 0 switches both limits off (local test servers only)
+        super().__init__(
+            overall_max_rate=overall_max_rate,
+            group_max_rate=GROUP_MESSAGES_PER_MINUTE if limited else 0,
+            max_retries=attempts,
+        )
+        self.attempts = attempts
+        self.backoff = backoff
+
+    async def process_request(  # noqa: PLR0917 (the signature is BaseRateLimiter's)
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | _Json | list[_Json]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | _Json | list[_Json]:
+        """Run the call under the rate limits; retry network failures a few times."""
+        delay = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except NetworkError as exc:
+                # BadRequest is a NetworkError in PTB, but a 400 never succeeds on retry.
+                final = isinstance(exc, BadRequest) or attempt == self.attempts
+                if final or endpoint == "getUpdates":
+                    raise
+                log.warning("%s failed (%s); retry %d in %.2fs", endpoint, exc, attempt, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def keyboard(reply: Reply, bot_username: str | None = None) -> InlineKeyboardMarkup | None:
@@ -244,7 +298,8 @@ class BotHandlers:
             return
         name, _, target = message.text.split()[0][1:].partition("@")
         if target and target.lower() != (context.bot.username or "").lower():
-            return  # /command@OtherBot
+            await self.unknown_command(update, context)  # /command@OtherBot: a hint in private
+            return
         reply = self.answerer.command(name, "", self.language(update, context))
         if reply is not None:
             await send_reply(message, reply, context.bot.username)
@@ -322,6 +377,7 @@ class BotHandlers:
                 return False, text
             answerer = await asyncio.to_thread(Answerer, knowledge, settings.thresholds())
             self.answerer = answerer  # one reference swap: every later update sees the new base
+            _freeze_long_lived()
             await register_commands(application, answerer)
             log.info("knowledge reloaded: %d entries", len(knowledge.entries))
             return True, f"Reloaded: {len(knowledge.entries)} entries."
@@ -359,6 +415,14 @@ class BotHandlers:
             reply = self.answerer.answer(question, self.pinned(context), self.hint(update))
             self._note_unanswered(update, question, reply)
         await send_reply(message, reply, context.bot.username)
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, photo, voice message or location in a private chat: ask for words."""
+        message = update.effective_message
+        if message is None:
+            return
+        language = self.language(update, context)
+        await send_reply(message, self.answerer.info(messages(language).only_text, language))
 
     # ------------------------------------------------------------------ buttons and inline
 
@@ -500,12 +564,25 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(PatientRateLimiter(settings.outgoing_rate_limit, settings.send_attempts))
+        .concurrent_updates(settings.concurrent_updates)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        timeout = settings.http_timeout_seconds
+        builder = (
+            builder.connection_pool_size(CONNECTION_POOL_SIZE)
+            .connect_timeout(timeout)
+            .read_timeout(timeout)
+            .write_timeout(timeout)
+            .pool_timeout(timeout)
+            .get_updates_connect_timeout(timeout)
+            .get_updates_read_timeout(timeout)
+            .get_updates_pool_timeout(timeout)
+        )
     application = builder.build()
     application.bot_data["handlers"] = handlers
 
@@ -523,6 +600,10 @@ def build_application(
             InlineQueryHandler(handlers.inline),
             MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, handlers.text),
             MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.command),
+            MessageHandler(
+                NEW_MESSAGES & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+                handlers.not_text,
+            ),
         ]
     )
     application.add_error_handler(handlers.error)
@@ -543,6 +624,15 @@ def _reload_on_sighup(application: Application, handlers: BotHandlers) -> None: 
         loop.add_signal_handler(signal.SIGHUP, reload)
     except (ValueError, RuntimeError, NotImplementedError, AttributeError):
         log.debug("SIGHUP reload is not available here")
+
+
+def _freeze_long_lived() -> None:
+    """Keep the knowledge base and its index, which live as long as the process, out of the
+    garbage collector's full passes: walking them stalled replies by tens of milliseconds.
+    Unfreezing first lets a reload's old index be collected."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def health(application: Application, mode: str) -> dict[str, Any]:  # type: ignore[type-arg]
@@ -569,12 +659,18 @@ def run_telegram(settings: Settings, answerer: Answerer) -> int:
     store = FeedbackStore(settings.database_path, load_hash_secret(hash_secret, directory))
     application = build_application(settings, answerer, store=store)
     entries = len(answerer.knowledge.entries)
-    if settings.bot_mode == "polling":
-        log.info("starting with long polling (%d entries)", entries)
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return 0
-    log.info("starting with a webhook (%d entries)", entries)
-    asyncio.run(_run_webhook(application, settings))
+    _freeze_long_lived()
+    try:
+        if settings.bot_mode == "polling":
+            log.info("starting with long polling (%d entries)", entries)
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        else:
+            log.info("starting with a webhook (%d entries)", entries)
+            asyncio.run(_run_webhook(application, settings))
+    except InvalidToken:
+        log.error("Telegram refused the token: check TELEGRAM_BOT_TOKEN (from @BotFather)")
+        return 2
+    log.info("stopped cleanly")
     return 0
 
 

@@ -139,7 +139,8 @@ async def test_non_text_updates_do_not_crash(app, fake_request):
         }
     }
     await app.process_update(raw_update(app.bot, sticker))
-    assert fake_request.sent() == []
+    [sent] = fake_request.sent()
+    assert "I can only read text" in sent["text"]
 
 
 async def test_errors_are_logged_and_the_user_is_told(app, fake_request, caplog):

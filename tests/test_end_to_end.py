@@ -1,0 +1,310 @@
+"""The real application against the fake Bot API server, in polling and webhook mode,
+through faults, and as the real command line stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from telegram import Update
+
+from bot.settings import Settings
+from bot.telegram_app import build_application, health, register_commands
+from bot.webhook import serve
+from tests.conftest import KNOWLEDGE_DIR
+from tests.fake_telegram import FAULT_KINDS, FakeTelegram, Faults
+from tests.fakes import TOKEN
+
+SECRET = "end-to-end-webhook-secret-0123456789"
+HOOK_URL = "https://bot.example.test/hook"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram(TOKEN).start()
+    yield server
+    await server.stop()
+
+
+def live_settings(fake: FakeTelegram, tmp_path: Path, **extra) -> Settings:
+    values = {
+        "telegram_bot_token": SecretStr(TOKEN),
+        "telegram_api_base_url": fake.base_url,
+        "http_timeout_seconds": 1.0,
+        "outgoing_rate_limit": 0,
+        "database_path": tmp_path / "feedback.sqlite3",
+        "hash_secret": SecretStr("test"),
+        "flood_limit": 1000,
+        **extra,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def polling_bot(settings: Settings, answerer) -> AsyncIterator:
+    """The application polling the fake server, started and stopped the way run_polling does."""
+    application = build_application(settings, answerer)
+    await application.initialize()
+    await register_commands(application, answerer)
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+    )
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+# ------------------------------------------------------------------ polling
+
+
+async def test_polling_answers_messages(fake, answerer, tmp_path):
+    async with polling_bot(live_settings(fake, tmp_path), answerer):
+        fake.send_text("who led the delegation?", chat_id=101)
+        fake.send_text("¿cuáles son los cuatro principios?", chat_id=102)
+        await fake.wait_until(lambda: fake.replies_to(101) and fake.replies_to(102))
+    assert "Juan Ramón de la Fuente" in fake.replies_to(101)[0]
+    assert "confianza mutua" in fake.replies_to(102)[0]
+    methods = {c.method for c in fake.calls}
+    assert {"getMe", "deleteWebhook", "setMyCommands", "getUpdates", "sendMessage"} <= methods
+
+
+async def test_get_updates_offsets_confirm_what_was_handled(fake, answerer, tmp_path):
+    async with polling_bot(live_settings(fake, tmp_path), answerer):
+        for chat in range(5):
+            fake.send_text("principles", chat_id=200 + chat)
+        await fake.wait_until(lambda: len(fake.sent()) == 5)
+        await fake.wait_until(lambda: not fake.pending)  # the next getUpdates confirmed them
+    offsets = [c.params.get("offset") for c in fake.calls if c.method == "getUpdates"]
+    assert max(o or 0 for o in offsets) == 6
+
+
+async def test_buttons_and_inline_queries_through_the_server(fake, answerer, tmp_path):
+    async with polling_bot(live_settings(fake, tmp_path), answerer):
+        fake.push(
+            {
+                "callback_query": {
+                    "id": "cb1",
+                    "from": {"id": 301, "is_bot": False, "first_name": "U"},
+                    "chat_instance": "x",
+                    "data": "a:en:goal",
+                    "message": {
+                        "message_id": 9,
+                        "date": 0,
+                        "chat": {"id": 301, "type": "private"},
+                        "text": "old card",
+                    },
+                }
+            }
+        )
+        fake.push(
+            {
+                "inline_query": {
+                    "id": "iq1",
+                    "from": {"id": 302, "is_bot": False, "first_name": "U"},
+                    "query": "sovereignty",
+                    "offset": "",
+                }
+            }
+        )
+        await fake.wait_until(lambda: fake.sent("answerInlineQuery") and fake.replies_to(301))
+    assert fake.sent("answerCallbackQuery")[0]["callback_query_id"] == "cb1"
+    assert "The main goal" in fake.replies_to(301)[0]
+    results = fake.sent("answerInlineQuery")[0]["results"]
+    assert results[0]["id"] == "principles"
+
+
+# ------------------------------------------------------------------ faults
+
+
+async def _storm(fake: FakeTelegram, faults: Faults, seconds: float) -> None:
+    fake.faults = faults
+    await asyncio.sleep(seconds)
+    fake.faults = Faults()
+
+
+def assert_exactly_once(fake: FakeTelegram, chats: list[int]) -> None:
+    for chat in chats:
+        replies = fake.replies_to(chat)
+        assert len(replies) == 1, (chat, replies)
+        assert "went wrong" not in replies[0]
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+async def test_every_message_is_answered_exactly_once_through_a_fault(
+    fake, answerer, tmp_path, kind
+):
+    chats = list(range(1000, 1030))
+    async with polling_bot(live_settings(fake, tmp_path), answerer):
+        storm = asyncio.create_task(
+            _storm(fake, Faults(rate=0.5, kinds=(kind,), hang_seconds=1.3, seed=3), 2.0)
+        )
+        for chat in chats:
+            fake.send_text("who led the delegation?", chat_id=chat)
+            await asyncio.sleep(0.02)
+        await storm
+        await fake.wait_until(lambda: all(fake.replies_to(c) for c in chats), within=60)
+        await asyncio.sleep(0.5)  # anything doubled would show up by now
+    assert any(c.fault == kind for c in fake.calls)
+    assert_exactly_once(fake, chats)
+
+
+async def test_a_mixed_storm_on_every_method(fake, answerer, tmp_path):
+    chats = list(range(2000, 2100))
+    async with polling_bot(live_settings(fake, tmp_path), answerer):
+        storm = asyncio.create_task(_storm(fake, Faults(rate=0.4, hang_seconds=1.3), 4.0))
+        for chat in chats:  # messages keep arriving through the whole storm
+            fake.send_text("what are the four principles?", chat_id=chat)
+            await asyncio.sleep(0.04)
+        await storm
+        await fake.wait_until(lambda: all(fake.replies_to(c) for c in chats), within=90)
+        await asyncio.sleep(0.5)
+    faulty = {c.fault for c in fake.calls if c.fault}
+    assert faulty == set(FAULT_KINDS)
+    assert_exactly_once(fake, chats)
+
+
+# ------------------------------------------------------------------ webhook
+
+
+async def test_webhook_mode_end_to_end_with_faults(fake, answerer, tmp_path):
+    settings = live_settings(
+        fake, tmp_path, bot_mode="webhook", webhook_url=HOOK_URL, webhook_secret=SECRET
+    )
+    application = build_application(settings, answerer)
+    stop = asyncio.Event()
+    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve(
+            application,
+            webhook_url=HOOK_URL,
+            secret=SECRET,
+            listen="127.0.0.1",
+            port=0,
+            health=lambda: health(application, "webhook"),
+            stop=stop,
+            ready=port.set_result,
+        )
+    )
+    fake.deliver_to(f"http://127.0.0.1:{await asyncio.wait_for(port, 10)}/hook")
+    assert fake.webhook == {"url": HOOK_URL, "secret": SECRET}
+    chats = list(range(3000, 3030))
+    storm = asyncio.create_task(
+        _storm(fake, Faults(rate=0.4, methods=frozenset({"sendMessage"})), 1.5)
+    )
+    for chat in chats:
+        fake.send_text("who is the navy secretary", chat_id=chat)
+    await storm
+    await fake.wait_until(lambda: all(fake.replies_to(c) for c in chats), within=60)
+    stop.set()
+    await asyncio.wait_for(task, 20)
+    assert_exactly_once(fake, chats)
+    assert "Raymundo Pedro Morales" in fake.replies_to(3000)[0]
+
+
+# ------------------------------------------------------------------ the real command line
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_cli(fake: FakeTelegram, tmp_path: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`python -m bot run` against the fake server; its log goes to tmp_path/bot.log."""
+    environment = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_PATH": str(tmp_path / "cli.sqlite3"),
+        "HASH_SECRET": "cli-test",
+        "OUTGOING_RATE_LIMIT": "0",
+        "HTTP_TIMEOUT_SECONDS": "2",
+        "LOG_LEVEL": "INFO",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=KNOWLEDGE_DIR.parent,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "bot.log").open("ab"),
+    )
+
+
+async def _stop_cli(process: subprocess.Popen[bytes], tmp_path: Path) -> str:
+    """SIGTERM, then the exit status must be 0; returns the log."""
+    process.send_signal(signal.SIGTERM)
+    code = await asyncio.to_thread(process.wait, 30)
+    logs = (tmp_path / "bot.log").read_text(encoding="utf-8")
+    assert code == 0, logs
+    assert "stopped cleanly" in logs
+    return logs
+
+
+async def _wait_started(fake: FakeTelegram, starts: int) -> None:
+    """Each start registers both command menus once its signal handlers are in place."""
+    await fake.wait_until(lambda: len(fake.sent("setMyCommands")) >= 2 * starts, within=30)
+
+
+async def test_cli_polling_sigterm_loses_nothing_across_a_restart(fake, tmp_path):
+    process = _start_cli(fake, tmp_path)
+    await _wait_started(fake, 1)
+    chats = list(range(4000, 4040))
+    for chat in chats:
+        fake.send_text("what happens next?", chat_id=chat)
+    await fake.wait_until(lambda: fake.replies_to(chats[0]), within=30)
+    logs = await _stop_cli(process, tmp_path)  # stops in the middle of the stream
+    answered = [c for c in chats if fake.replies_to(c)]
+    waiting = {u["message"]["chat"]["id"] for u in fake.pending}
+    assert set(chats) <= set(answered) | waiting, "an update was fetched and never answered"
+    restarted = _start_cli(fake, tmp_path)
+    await _wait_started(fake, 2)
+    await fake.wait_until(lambda: all(fake.replies_to(c) for c in chats), within=30)
+    logs += await _stop_cli(restarted, tmp_path)
+    assert_exactly_once(fake, chats)
+    assert TOKEN not in logs
+
+
+async def test_cli_webhook_mode_health_and_sigterm(fake, tmp_path):
+    port = _free_port()
+    process = _start_cli(
+        fake,
+        tmp_path,
+        BOT_MODE="webhook",
+        WEBHOOK_URL=HOOK_URL,
+        WEBHOOK_SECRET=SECRET,
+        WEBHOOK_PORT=str(port),
+    )
+    await _wait_started(fake, 1)
+    await fake.wait_until(lambda: fake.webhook is not None, within=30)
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"http://127.0.0.1:{port}/healthz")
+        assert response.json()["status"] == "ok"
+        denied = await client.post(f"http://127.0.0.1:{port}/hook", json={"update_id": 1})
+        assert denied.status_code == 403
+    fake.deliver_to(f"http://127.0.0.1:{port}/hook")
+    chats = list(range(5000, 5020))
+    for chat in chats:
+        fake.send_text("is the agreement binding?", chat_id=chat)
+    await fake.wait_until(lambda: all(fake.replies_to(c) for c in chats), within=30)
+    logs = await _stop_cli(process, tmp_path)
+    assert_exactly_once(fake, chats)
+    assert "does not say that any document was signed" in fake.replies_to(5000)[0]
+    assert TOKEN not in logs
+    assert SECRET not in logs

@@ -129,14 +129,31 @@ class PatientRateLimiter(AIORateLimiter):
                     callback, args, kwargs, endpoint, data, rate_limit_args
                 )
             except NetworkError as exc:
-                # BadRequest is a NetworkError in PTB, but a 400 never succeeds on retry.
+                # BadRequest is a NetworkError in PTB, but a 400 never succeeds on retry; and
+                # a call aborted because its coroutine is being closed must not be retried.
                 final = isinstance(exc, BadRequest) or attempt == self.attempts
-                if final or endpoint == "getUpdates":
+                if final or endpoint == "getUpdates" or from_closing(exc):
                     raise
                 log.warning("%s failed (%s); retry %d in %.2fs", endpoint, exc, attempt, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def from_closing(exc: BaseException) -> bool:
+    """True when `exc` was caused by a coroutine being closed (a GeneratorExit in its chain).
+
+    PTB closes its start-up coroutine when a stop signal arrives during start-up; httpx then
+    reports the aborted request as an ordinary error, which PTB wraps in NetworkError.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, GeneratorExit):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def keyboard(reply: Reply, bot_username: str | None = None) -> InlineKeyboardMarkup | None:
@@ -670,6 +687,10 @@ def run_telegram(settings: Settings, answerer: Answerer) -> int:
     except InvalidToken:
         log.error("Telegram refused the token: check TELEGRAM_BOT_TOKEN (from @BotFather)")
         return 2
+    except (NetworkError, RuntimeError) as exc:
+        if not from_closing(exc):
+            raise
+        log.info("stopped during start-up, before any update was received")
     log.info("stopped cleanly")
     return 0
 

@@ -258,8 +258,17 @@ async def _stop_cli(process: subprocess.Popen[bytes], tmp_path: Path) -> str:
 
 
 async def _wait_started(fake: FakeTelegram, starts: int) -> None:
-    """Each start registers both command menus once its signal handlers are in place."""
-    await fake.wait_until(lambda: len(fake.sent("setMyCommands")) >= 2 * starts, within=30)
+    """Wait until the `starts`-th start is receiving: its two command menus are registered and
+    after them it has polled (getUpdates) or registered its webhook (setWebhook)."""
+
+    def receiving() -> bool:
+        menus = [i for i, c in enumerate(fake.calls) if c.method == "setMyCommands" and not c.fault]
+        if len(menus) < 2 * starts:
+            return False
+        after = fake.calls[menus[2 * starts - 1] + 1 :]
+        return any(c.method in ("getUpdates", "setWebhook") and not c.fault for c in after)
+
+    await fake.wait_until(receiving, within=30)
 
 
 async def test_cli_polling_sigterm_loses_nothing_across_a_restart(fake, tmp_path):
@@ -308,3 +317,15 @@ async def test_cli_webhook_mode_health_and_sigterm(fake, tmp_path):
     assert "does not say that any document was signed" in fake.replies_to(5000)[0]
     assert TOKEN not in logs
     assert SECRET not in logs
+
+
+async def test_cli_sigterm_during_start_up_exits_cleanly(fake, tmp_path):
+    """A stop signal while PTB's start-up call is in flight (here: a hanging deleteWebhook)."""
+    fake.faults = Faults(
+        rate=1.0, kinds=("hang",), methods=frozenset({"deleteWebhook"}), hang_seconds=3
+    )
+    process = _start_cli(fake, tmp_path, HTTP_TIMEOUT_SECONDS="5")
+    await fake.wait_until(lambda: any(c.method == "deleteWebhook" for c in fake.calls), within=30)
+    await asyncio.sleep(0.2)
+    logs = await _stop_cli(process, tmp_path)
+    assert "stopped during start-up" in logs

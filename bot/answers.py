@@ -95,13 +95,13 @@ class Answerer:
         the language the question is written in; `hint` (Telegram's language_code) breaks ties.
         """
         question = question.strip()
+        chatter = small_talk(question)
+        if chatter is not None:
+            return self.small_talk(chatter, language or self.detector.detect(question, hint))
         decision = self.decide(question)
         match = decision.match
         if language is None:
             language = self.detector.detect(question, hint, match.repaired)
-        chatter = small_talk(question)
-        if chatter is not None:
-            return self.small_talk(chatter, language)
         best = match.best
         score = round(best.score, 1) if best is not None else 0.0
         if decision.outcome is Outcome.ANSWER and best is not None:

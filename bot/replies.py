@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.knowledge import MAX_MESSAGE_CHARS, Language
@@ -79,7 +79,6 @@ class Reply:
     entry_id: str | None = None
     score: float = 0.0
     suggestions: tuple[str, ...] = ()
-    extras: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def html(self) -> str:

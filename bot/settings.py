@@ -56,16 +56,13 @@ class Settings(BaseSettings):
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
-    def _token_shape(cls, value: object) -> object:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return None
-        if not isinstance(raw, str) or not _TOKEN_SHAPE.fullmatch(raw.strip()):
-            raise ValueError(
-                "does not look like a token from @BotFather (digits, a colon, then letters); "
-                "leave it empty to use the console chat"
-            )
-        return raw.strip()
+    def _token_shape(cls, value: object) -> str | None:
+        return _secret_of_shape(
+            value,
+            _TOKEN_SHAPE,
+            "does not look like a token from @BotFather (digits, a colon, then letters); "
+            "leave it empty to use the console chat",
+        )
 
     @field_validator("telegram_api_base_url")
     @classmethod
@@ -84,13 +81,10 @@ class Settings(BaseSettings):
 
     @field_validator("webhook_secret", mode="before")
     @classmethod
-    def _secret_shape(cls, value: object) -> object:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return None
-        if not isinstance(raw, str) or not _WEBHOOK_SECRET_SHAPE.fullmatch(raw.strip()):
-            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, '_' and '-'")
-        return raw.strip()
+    def _secret_shape(cls, value: object) -> str | None:
+        return _secret_of_shape(
+            value, _WEBHOOK_SECRET_SHAPE, "must be 16-256 characters of A-Z, a-z, 0-9, '_' and '-'"
+        )
 
     @model_validator(mode="after")
     def _webhook_needs(self) -> Settings:
@@ -116,6 +110,17 @@ class Settings(BaseSettings):
             suggest=self.suggest_threshold,
             margin=self.answer_margin,
         )
+
+
+def _secret_of_shape(value: object, shape: re.Pattern[str], problem: str) -> str | None:
+    """A secret's text: None when empty, else it must match `shape` (the message never
+    contains the value)."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str) or not shape.fullmatch(raw.strip()):
+        raise ValueError(problem)
+    return raw.strip()
 
 
 def describe_errors(error: ValidationError) -> list[str]:

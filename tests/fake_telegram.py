@@ -28,6 +28,8 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from tests.fakes import bot_user
+
 _ANSWERED_WITH_TRUE = frozenset(
     {"answerCallbackQuery", "answerInlineQuery", "setMyCommands", "editMessageText"}
 )
@@ -191,15 +193,7 @@ class FakeTelegram:
 
     def apply(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "Agreement",
-                "username": BOT_USERNAME,
-                "can_join_groups": True,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": True,
-            }
+            return bot_user(BOT_ID, BOT_USERNAME)
         if method in ("sendMessage", "editMessageText") and "inline_message_id" not in params:
             chat_id = params.get("chat_id", 0)
             return {

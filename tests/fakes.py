@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from typing import Any
@@ -9,10 +10,49 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.request import BaseRequest, RequestData
 
+from bot.telegram_app import health
+from bot.webhook import serve
+
 BOT_ID = 4242
 BOT_USERNAME = "AgreementTestBot"
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
 _ids = itertools.count(1)
+
+
+async def serve_webhook_in_background(
+    application: Any, url: str, secret: str
+) -> tuple[asyncio.Task[None], asyncio.Event, int]:
+    """Run `application` on the webhook server at 127.0.0.1 (a free port) in a task.
+
+    Returns the task, the event that stops it, and the port."""
+    stop = asyncio.Event()
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve(
+            application,
+            webhook_url=url,
+            secret=secret,
+            listen="127.0.0.1",
+            port=0,
+            health=lambda: health(application, "webhook"),
+            stop=stop,
+            ready=ready.set_result,
+        )
+    )
+    return task, stop, await asyncio.wait_for(ready, 10)
+
+
+def bot_user(bot_id: int, username: str) -> dict[str, Any]:
+    """What getMe answers for the bot."""
+    return {
+        "id": bot_id,
+        "is_bot": True,
+        "first_name": "Agreement",
+        "username": username,
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": True,
+    }
 
 
 class RecordingRequest(BaseRequest):
@@ -52,15 +92,7 @@ class RecordingRequest(BaseRequest):
 
     def _result(self, endpoint: str, parameters: dict[str, Any]) -> Any:
         if endpoint == "getMe":
-            return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "Agreement",
-                "username": BOT_USERNAME,
-                "can_join_groups": True,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": True,
-            }
+            return bot_user(BOT_ID, BOT_USERNAME)
         if endpoint == "editMessageText" and "inline_message_id" in parameters:
             return True
         if endpoint in ("sendMessage", "editMessageText"):

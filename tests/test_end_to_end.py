@@ -19,11 +19,10 @@ from pydantic import SecretStr
 from telegram import Update
 
 from bot.settings import Settings
-from bot.telegram_app import build_application, health, register_commands
-from bot.webhook import serve
+from bot.telegram_app import build_application, register_commands
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fake_telegram import FAULT_KINDS, FakeTelegram, Faults
-from tests.fakes import TOKEN
+from tests.fakes import TOKEN, serve_webhook_in_background
 
 SECRET = "end-to-end-webhook-secret-0123456789"
 HOOK_URL = "https://bot.example.test/hook"
@@ -186,21 +185,8 @@ async def test_webhook_mode_end_to_end_with_faults(fake, answerer, tmp_path):
         fake, tmp_path, bot_mode="webhook", webhook_url=HOOK_URL, webhook_secret=SECRET
     )
     application = build_application(settings, answerer)
-    stop = asyncio.Event()
-    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        serve(
-            application,
-            webhook_url=HOOK_URL,
-            secret=SECRET,
-            listen="127.0.0.1",
-            port=0,
-            health=lambda: health(application, "webhook"),
-            stop=stop,
-            ready=port.set_result,
-        )
-    )
-    fake.deliver_to(f"http://127.0.0.1:{await asyncio.wait_for(port, 10)}/hook")
+    task, stop, port = await serve_webhook_in_background(application, HOOK_URL, SECRET)
+    fake.deliver_to(f"http://127.0.0.1:{port}/hook")
     assert fake.webhook == {"url": HOOK_URL, "secret": SECRET}
     chats = list(range(3000, 3030))
     storm = asyncio.create_task(
@@ -257,6 +243,20 @@ async def _stop_cli(process: subprocess.Popen[bytes], tmp_path: Path) -> str:
     return logs
 
 
+def _start_webhook_cli(
+    fake: FakeTelegram, tmp_path: Path, **env: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`python -m bot run` in webhook mode on a free port; returns the process and port."""
+    port = _free_port()
+    webhook = {
+        "BOT_MODE": "webhook",
+        "WEBHOOK_URL": HOOK_URL,
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_PORT": str(port),
+    }
+    return _start_cli(fake, tmp_path, **webhook, **env), port
+
+
 async def _wait_started(fake: FakeTelegram, starts: int) -> None:
     """Wait until the `starts`-th start is receiving: its two command menus are registered and
     after them it has polled (getUpdates) or registered its webhook (setWebhook)."""
@@ -291,15 +291,7 @@ async def test_cli_polling_sigterm_loses_nothing_across_a_restart(fake, tmp_path
 
 
 async def test_cli_webhook_mode_health_and_sigterm(fake, tmp_path):
-    port = _free_port()
-    process = _start_cli(
-        fake,
-        tmp_path,
-        BOT_MODE="webhook",
-        WEBHOOK_URL=HOOK_URL,
-        WEBHOOK_SECRET=SECRET,
-        WEBHOOK_PORT=str(port),
-    )
+    process, port = _start_webhook_cli(fake, tmp_path)
     await _wait_started(fake, 1)
     await fake.wait_until(lambda: fake.webhook is not None, within=30)
     async with httpx.AsyncClient() as client:

@@ -14,9 +14,9 @@ from bot.limits import FloodLimiter, Verdict
 from bot.settings import Settings, describe_errors
 from bot.store import FeedbackStore
 from bot.telegram_app import build_application, health
-from bot.webhook import SECRET_HEADER, serve, webhook_path
+from bot.webhook import SECRET_HEADER, webhook_path
 from tests.conftest import KNOWLEDGE_DIR
-from tests.fakes import TOKEN, message_update
+from tests.fakes import TOKEN, message_update, serve_webhook_in_background
 
 ADMIN = 777
 SECRET = "a-webhook-secret-of-32-characters"
@@ -68,21 +68,7 @@ async def webhook_bot(answerer, fake_request):
     """The real application on a webhook server at 127.0.0.1 (a free port)."""
     settings = make_settings(bot_mode="webhook", webhook_url=URL, webhook_secret=SECRET)
     application = build_application(settings, answerer, request=fake_request)
-    stop = asyncio.Event()
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        serve(
-            application,
-            webhook_url=URL,
-            secret=SECRET,
-            listen="127.0.0.1",
-            port=0,
-            health=lambda: health(application, "webhook"),
-            stop=stop,
-            ready=ready.set_result,
-        )
-    )
-    port = await asyncio.wait_for(ready, 10)
+    task, stop, port = await serve_webhook_in_background(application, URL, SECRET)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         yield application, client, stop, task
     stop.set()

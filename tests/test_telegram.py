@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.answers import answer_data
-from bot.telegram_app import register_commands
+from bot.telegram_io import register_commands
 from tests.fakes import BOT_USERNAME, TOKEN, callback_update, message_update, raw_update
 
 

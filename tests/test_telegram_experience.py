@@ -307,7 +307,7 @@ async def test_greeting_with_a_question_is_a_question(bot_app, fake_request):
 
 async def test_long_answers_are_split_with_the_keyboard_last(bot_app, fake_request, answerer):
     from bot.replies import Paragraph, Reply
-    from bot.telegram_app import send_reply
+    from bot.telegram_io import send_reply
 
     card = answerer.card(answerer.knowledge.get("delegation"))
     long_reply = Reply(

@@ -232,3 +232,35 @@ def test_answers_are_not_copied_from_the_article():
         words = fold(path.read_text(encoding="utf-8")).split()
         copied = [i for i in range(len(words) - 11) if tuple(words[i : i + 12]) in grams]
         assert not copied, f"{path.name} copies: {' '.join(words[copied[0] : copied[0] + 12])}"
+
+
+def test_spanish_answers_use_mexican_names_for_institutions_and_terms(knowledge):
+    spanish = " ".join(entry.es.answer for entry in knowledge.entries)
+    for term in (
+        "Secretaría de Relaciones Exteriores",
+        "Secretaría de Seguridad y Protección Ciudadana",
+        "Secretaría de la Defensa Nacional",
+        "Secretaría de Marina",
+        "Fiscalía General de la República",
+        "Sistema Nacional de Seguridad Pública",
+        "Unidad para América del Norte",
+        "fentanilo",
+        "tráfico de armas",
+        "decomisos",
+        "aseguramientos",
+        "detenciones",
+        "responsabilidad compartida",
+        "confianza mutua",
+        "cooperación sin subordinación",
+        "respeto a la soberanía",
+        "grupo de alto nivel",
+    ):
+        assert term in spanish, term
+
+
+def test_spanish_phrasings_come_with_and_without_accents_and_question_marks(knowledge):
+    for entry in knowledge.entries:
+        questions = entry.es.questions
+        assert any("¿" in q for q in questions), entry.id
+        assert any(any(c in q for c in "áéíóúñ") for q in questions), entry.id
+        assert any(not any(c in q for c in "áéíóúñ¿") for q in questions), entry.id

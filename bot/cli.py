@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser(
-        "run", help="start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, else the console"
+        "run",
+        help="start the bot: on Telegram (BOT_MODE polling or webhook) when "
+        "TELEGRAM_BOT_TOKEN is set, else the console chat",
     )
     commands.add_parser("chat", help="chat in this terminal (no Telegram)")
     ask = commands.add_parser("ask", help="print the reply to one question")

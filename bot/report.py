@@ -69,26 +69,25 @@ def build_report(store: FeedbackStore) -> CuratorReport:
 
 def format_report(report: CuratorReport, limit: int = 20) -> str:
     """The report as text for the terminal."""
-    lines = ["Most frequent unanswered questions (grouped by similarity):"]
-    if not report.unanswered:
-        lines.append("  (none yet)")
+    unanswered: list[str] = []
     for group in report.unanswered[:limit]:
-        lines.append(f"  {group.count:4d}  [{group.language}] {group.example}")
-        for variant in group.variants[:3]:
-            lines.append(f"              also: {variant}")
-    lines.append("")
-    lines.append("Answers with the most 👎 (entry: 👍 / 👎):")
-    if not report.downvoted:
-        lines.append("  (none yet)")
-    for entry_id, up, down in report.downvoted[:limit]:
-        lines.append(f"  {entry_id}: {up} / {down}")
-    lines.append("")
-    lines.append('"Did you mean" picks - phrasings to add to the picked entry:')
-    if not report.missing_phrasings:
-        lines.append("  (none yet)")
-    for question, entry_id, times in report.missing_phrasings[:limit]:
-        lines.append(f"  {times:4d}  {entry_id} <- {question!r}")
-    return "\n".join(lines)
+        unanswered.append(f"  {group.count:4d}  [{group.language}] {group.example}")
+        unanswered += [f"              also: {variant}" for variant in group.variants[:3]]
+    sections = [
+        ("Most frequent unanswered questions (grouped by similarity):", unanswered),
+        (
+            "Answers with the most 👎 (entry: 👍 / 👎):",
+            [f"  {entry_id}: {up} / {down}" for entry_id, up, down in report.downvoted[:limit]],
+        ),
+        (
+            '"Did you mean" picks - phrasings to add to the picked entry:',
+            [
+                f"  {times:4d}  {entry_id} <- {question!r}"
+                for question, entry_id, times in report.missing_phrasings[:limit]
+            ],
+        ),
+    ]
+    return "\n\n".join("\n".join([title, *(rows or ["  (none yet)"])]) for title, rows in sections)
 
 
 def write_csv(report: CuratorReport, out: TextIO) -> None:

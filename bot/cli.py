@@ -71,8 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval", help="accuracy and decline rate on a labelled set (exit 1 below the floors)"
     )
-    evaluate.add_argument("file", nargs="?", type=Path, default=DEFAULT_EVAL_FILE)
+    evaluate.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="a labelled file to score alone (default: tests/data/real.yaml, tuning and "
+        "held-out halves side by side, with tests/data/eval.yaml beside them)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument(
+        "--loo",
+        action="store_true",
+        help="leave-one-out over the knowledge base: each phrasing removed in turn must still "
+        "reach its entry",
+    )
     evaluate.add_argument(
         "--calibrate",
         action="store_true",
@@ -117,7 +129,7 @@ def _dispatch(
         "report": lambda: _report(settings, as_csv=args.csv, limit=args.limit),
         "bench": lambda: _bench(knowledge, args.sizes),
         "eval": lambda: _evaluate(
-            answerer(), args.file, as_json=args.json, calibrating=args.calibrate
+            answerer(), args.file, as_json=args.json, calibrating=args.calibrate, loo=args.loo
         ),
         "ask": lambda: _ask(answerer(), args, out=sys.stdout),
         "chat": lambda: ConsoleChat(answerer()).run(),
@@ -165,15 +177,29 @@ def _knowledge(settings: Settings) -> KnowledgeBase:
         raise _Invalid([header, *(f"  {p}" for p in exc.problems)]) from None
 
 
-def _evaluate(answerer: Answerer, path: Path, *, as_json: bool, calibrating: bool) -> int:
+def _read_cases(answerer: Answerer, path: Path) -> list[evaluation.Case] | None:
+    """The labelled cases of `path`, or None after printing why they cannot be used."""
     try:
         cases = evaluation.load_cases(path)
     except (OSError, yaml.YAMLError) as exc:
         print(f"cannot read {path}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return None
     unknown = evaluation.unknown_labels(cases, answerer)
     if unknown:
         print(f"{path}: labels that are not entry ids: {', '.join(unknown)}", file=sys.stderr)
+        return None
+    return cases
+
+
+def _evaluate(
+    answerer: Answerer, path: Path | None, *, as_json: bool, calibrating: bool, loo: bool
+) -> int:
+    if loo:
+        return _leave_one_out(answerer, as_json=as_json)
+    if path is None:
+        return _evaluate_halves(answerer, as_json=as_json, calibrating=calibrating)
+    cases = _read_cases(answerer, path)
+    if cases is None:
         return EXIT_INVALID
     matches = evaluation.run_cases(answerer, cases)
     found = evaluation.reports(evaluation.judge(matches, answerer.thresholds))
@@ -199,6 +225,88 @@ def _evaluate(answerer: Answerer, path: Path, *, as_json: bool, calibrating: boo
             )
             print(evaluation.format_report(report, show_misses=False))
     return EXIT_OK if all(r.passes() for r in found) else EXIT_BELOW_FLOOR
+
+
+def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) -> int:
+    """real.yaml's tuning and held-out halves side by side, eval.yaml beside them."""
+    real = _read_cases(answerer, evaluation.REAL_EVAL_FILE)
+    first = _read_cases(answerer, DEFAULT_EVAL_FILE)
+    if real is None or first is None:
+        return EXIT_INVALID
+    halves = evaluation.split_cases(real)
+    matched = {
+        "tuning": evaluation.run_cases(answerer, halves["tuning"]),
+        "held-out": evaluation.run_cases(answerer, halves["held-out"]),
+        "eval.yaml": evaluation.run_cases(answerer, first),
+    }
+    columns = {
+        name: evaluation.by_language(evaluation.judge(found, answerer.thresholds))
+        for name, found in matched.items()
+    }
+    problems = evaluation.split_problems(columns["tuning"], columns["held-out"])
+    problems += [
+        f"eval.yaml [{r.language}] under the floors" for r in columns["eval.yaml"].values()
+        if not r.passes()
+    ]
+    if as_json:
+        data = {
+            name: {lang: _figures(r) for lang, r in found.items()} for name, found in columns.items()
+        }
+        data["tuning-misses"] = columns["tuning"]["all"].as_dict()["misses"]  # type: ignore[assignment]
+        data["problems"] = problems  # type: ignore[assignment]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return EXIT_OK if not problems else EXIT_BELOW_FLOOR
+    t = answerer.thresholds
+    print(
+        f"{evaluation.REAL_EVAL_FILE.name}: {len(real)} messages, split into "
+        f"{len(halves['tuning'])} tuning and {len(halves['held-out'])} held-out; "
+        f"{DEFAULT_EVAL_FILE.name}: {len(first)} questions; thresholds answer {t.answer:g}, "
+        f"suggest {t.suggest:g}, margin {t.margin:g}"
+    )
+    print(evaluation.format_table(list(columns.items())))
+    tuning_misses = columns["tuning"]["all"]
+    if tuning_misses.misses:
+        print(evaluation.format_report(tuning_misses).split("\n", 4)[-1])
+    if calibrating:
+        tuned = [*matched["tuning"], *matched["eval.yaml"]]
+        best, report = evaluation.calibrate(tuned)
+        print(f"calibrated on tuning + eval.yaml: answer {best.answer:g}, "
+              f"suggest {best.suggest:g}, margin {best.margin:g}")
+        print(evaluation.format_report(report, show_misses=False))
+    floors = (
+        f"floors: held-out >= {evaluation.HELD_OUT_ACCURACY_FLOOR:.0%} in scope and >= "
+        f"{evaluation.HELD_OUT_DECLINE_FLOOR:.0%} declined per language, gap <= "
+        f"{evaluation.MAX_GAP:.0%}; eval.yaml >= {evaluation.ACCURACY_FLOOR:.0%} / "
+        f"{evaluation.DECLINE_FLOOR:.0%}"
+    )
+    print(floors + (": PASS" if not problems else ": FAIL"))
+    for problem in problems:
+        print("  " + problem)
+    return EXIT_OK if not problems else EXIT_BELOW_FLOOR
+
+
+def _figures(report: evaluation.Report) -> dict[str, object]:
+    data = report.as_dict()
+    data.pop("misses")
+    return data
+
+
+def _leave_one_out(answerer: Answerer, *, as_json: bool) -> int:
+    results = evaluation.leave_one_out(answerer)
+    found = evaluation.by_language(results)
+    if as_json:
+        data = {lang: report.as_dict() for lang, report in found.items()}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"leave-one-out: {len(results)} phrasings, each removed in turn")
+    for language, report in found.items():
+        right = report.in_scope - len(report.misses)
+        print(
+            f"[{language}] reached its entry: {report.accuracy:.1%} ({right}/{report.in_scope}); "
+            f"declined: {report.flat_decline_rate:.1%}; did-you-mean: {report.suggest_share:.1%}"
+        )
+    print(evaluation.format_report(found["all"]).split("\n", 4)[-1])
+    return EXIT_OK
 
 
 def _report(settings: Settings, *, as_csv: bool, limit: int) -> int:

@@ -158,8 +158,11 @@ class _SourcesFile(_Strict):
 
 class _LexiconFile(_Strict):
     stop_words: dict[Language, list[str]] = Field(default_factory=dict)
+    framing: dict[Language, list[str]] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
     off_topic: list[str] = Field(default_factory=list)
+    question_starts: list[str] = Field(default_factory=list)
+    contrast: list[str] = Field(default_factory=list)
     phrases: dict[str, list[str]] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -378,9 +381,15 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
         return Lexicon.empty()
     try:
         parsed = _LexiconFile.model_validate(doc.data or {})
-        stop_words: dict[str, list[str]] = dict(parsed.stop_words.items())
+        stop_words: dict[str, list[str]] = {
+            language: [*parsed.stop_words.get(language, []), *parsed.framing.get(language, [])]
+            for language in {*parsed.stop_words, *parsed.framing}
+        }
         return Lexicon.build(
-            stop_words, parsed.phrases, parsed.synonyms, parsed.question_words, parsed.off_topic
+            stop_words, parsed.phrases, parsed.synonyms, parsed.question_words,
+            parsed.off_topic,
+            parsed.question_starts,
+            parsed.contrast,
         )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))

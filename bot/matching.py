@@ -1,25 +1,35 @@
 """Ranks knowledge entries for a question; decides between answer, "did you mean" and decline.
 
-How a question is scored (all pure, no I/O, no Telegram):
-1. The analyzer folds the text, joins phrases, drops stop words and maps synonyms to one stem.
-2. Words the knowledge base does not know are repaired against its own vocabulary with
-   rapidfuzz (OSA edit distance: one typo in words of 6-7 letters, two from 8 letters),
-   before phrases are joined.
-3. Every term gets a weight: its inverse document frequency across entries, and a high fixed
+How a message is scored (all pure, no I/O, no Telegram):
+1. The message is cut into clauses (sentences, and parts between commas, dashes and the
+   like). The whole message, each clause and each run of up to three clauses are scored, and
+   the best-scoring part wins, so a greeting, a reason or a story around the question does not
+   lower the question's score. When some clause asks (a question mark or a question word),
+   only parts that contain an asking clause count. A part that names a subject the article
+   lacks (the lexicon's off_topic words: other countries, tariffs, migration ...) is skipped.
+2. The analyzer folds the text, joins phrases, drops stop words and maps synonyms to one word;
+   the rest are Snowball stems, in English or Spanish, whichever the knowledge base knows.
+3. Words the knowledge base does not know are repaired against its own vocabulary with
+   rapidfuzz (OSA edit distance: one typo in words of 6-7 letters, two from 8 letters; shorter
+   words only by swapping two letters, or towards a name or a function word), before phrases
+   are joined.
+4. Every term gets a weight: its inverse document frequency across entries, and a high fixed
    weight when it is still unknown, so a question about something else is not "covered".
-4. An entry scores 0-100 from two parts: how much of the question's weight the entry's whole
-   vocabulary covers, and the best F1 overlap between the question and one of its phrasings.
+5. An entry scores 0-100 from two parts: how much of the part's weight the entry's whole
+   vocabulary covers, and the best F1 overlap between the part and one of its phrasings.
    A single shared word among several unknown ones therefore scores low.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from typing import Final
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -29,6 +39,18 @@ from bot.text import Analyzer, fold
 
 MIN_REPAIR_LENGTH = 6  # shorter words are too often one edit away from another real word
 MIN_NAME_REPAIR_LENGTH = 5  # ... except toward a person's name ("gerts" -> "gertz")
+MIN_SHORT_REPAIR_LENGTH = 3  # short words: swapped letters ("teh"), or one edit to a function word
+MAX_CLAUSES = 12  # a longer message is scored on its first clauses (and as a whole)
+MAX_SPAN = 3  # clauses in one scored part
+DISTINCTIVE = 3  # a word found in at most this many entries points at them
+_CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]")
+# An embedded question starts a new clause: "could you remind me | who led the delegation".
+_EMBEDDED = re.compile(
+    r"\s(?=(?:who|what|which|when|where|why|how|whether|quien|quienes|qui[eé]n|qui[eé]nes|"
+    r"que|qu[eé]|cual|cuales|cu[aá]l|cu[aá]les|cuando|cu[aá]ndo|donde|d[oó]nde|como|c[oó]mo|"
+    r"cuant[oa]s?|cu[aá]nt[oa]s?)\b)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,9 @@ class Match:
     unknown: tuple[str, ...]
     corrections: tuple[tuple[str, str], ...]
     candidates: tuple[Candidate, ...]
+    part: str = ""  # the part of the message that was scored ("" when it was all of it)
+    off_topic: tuple[str, ...] = ()  # subjects the article lacks, found in the message
+    anchored: bool = False  # the part names the best entry with a distinctive word
 
     @property
     def repaired(self) -> str:
@@ -81,6 +106,7 @@ class Thresholds:
     answer: float = 60.0
     suggest: float = 55.0
     margin: float = 0.5
+    anchored: float = 55.0  # the suggest cut-off when the message names the entry's subject
     spread: float = 20.0
     max_suggestions: int = 3
 
@@ -101,9 +127,11 @@ class Decision:
 
 
 def decide(match: Match, thresholds: Thresholds) -> Decision:
-    """Choose the outcome: a clear winner is answered, close or middling scores are suggested."""
+    """Choose the outcome: a clear winner is answered; "did you mean" only offers a real
+    choice (two or three close candidates); below the suggest cut-off, decline."""
     best = match.best
-    if best is None or best.score < thresholds.suggest:
+    floor = min(thresholds.suggest, thresholds.anchored) if match.anchored else thresholds.suggest
+    if best is None or best.score < floor:
         return Decision(Outcome.DECLINE, match)
     runner_up = match.candidates[1].score if len(match.candidates) > 1 else 0.0
     if best.score >= thresholds.answer and best.score - runner_up >= thresholds.margin:
@@ -111,8 +139,10 @@ def decide(match: Match, thresholds: Thresholds) -> Decision:
     close = tuple(
         c
         for c in match.candidates
-        if c.score >= thresholds.suggest and c.score >= best.score - thresholds.spread
+        if c.score >= floor and c.score >= best.score - thresholds.spread
     )
+    if len(close) < 2:
+        return Decision(Outcome.ANSWER, match)  # one clear candidate: nothing to choose from
     return Decision(Outcome.SUGGEST, match, close[: thresholds.max_suggestions])
 
 
@@ -125,6 +155,7 @@ class Scoring:
     answer_credit: float = 0.5  # coverage credit for words found only in the entry's answer
     question_word_weight: float = 0.6  # weight factor of words that ask (who, when, how many)
     evidence: float = 2.0  # question weight below which scores shrink (sqrt of the shortfall)
+    part_power: float = 0.5  # choosing a part: score x (its share of the known weight) ** this
 
 
 @dataclass
@@ -174,7 +205,7 @@ class Matcher:
             words: set[str] = set()
             for language in LANGUAGES:
                 for text in entry.phrasings(language):
-                    terms = frozenset(analyzer.terms(text))
+                    terms = frozenset(analyzer.terms(text, language))
                     if not terms:
                         continue
                     pid = len(index.phrasings)
@@ -188,7 +219,7 @@ class Matcher:
             answer_terms = {
                 term
                 for language in LANGUAGES
-                for term in analyzer.terms(entry.text(language).answer)
+                for term in analyzer.terms(entry.text(language).answer, language)
             }
             for term in answer_terms - words:
                 index.answer_postings[term].append(position)
@@ -210,29 +241,39 @@ class Matcher:
 
     # ------------------------------------------------------------------ question side
 
+    def term_of(self, word: str) -> str:
+        """The canonical term of a folded question word: its reading in the language whose
+        stem the knowledge base knows (English first), else its English reading."""
+        readings = self.analyzer.readings(word)
+        return next((r for r in readings if r in self._index.idf), readings[0])
+
     def _is_known(self, word: str) -> bool:
         return (
             word in self._index.spellings
             or self.analyzer.is_stop_word(word)
-            or self.analyzer.canonical(word) in self._index.idf
+            or self.term_of(word) in self._index.idf
         )
 
     def _popularity(self, word: str) -> int:
         if self.analyzer.is_stop_word(word):
             return 0
-        return len(self._index.entry_postings.get(self.analyzer.canonical(word), ()))
+        return len(self._index.entry_postings.get(self.term_of(word), ()))
 
     def _repair(self, word: str) -> str | None:
         """The repaired spelling of an unknown word, or None to keep it as typed."""
-        if len(word) < MIN_NAME_REPAIR_LENGTH or word.isdigit() or self._is_known(word):
+        if len(word) < MIN_SHORT_REPAIR_LENGTH or word.isdigit() or self._is_known(word):
             return None
-        repaired = self._repair_word(word)
-        if len(word) < MIN_REPAIR_LENGTH and repaired not in self._names:
+        if word in self.analyzer.lexicon.off_topic:
             return None
-        return repaired
+        return self._repair_word(word)
 
     def _repair_uncached(self, word: str) -> str | None:
-        """The known spelling a misspelt word most likely means, or None."""
+        """The known spelling a misspelt word most likely means, or None.
+
+        From 6 letters: one edit (two from 8). A 5-letter word: swapped letters, or one edit
+        towards a person's name. Shorter: only towards a function word, by swapping two
+        letters or adding the one left out.
+        """
         max_edits = 1 if len(word) < 8 else 2
         found = process.extract(
             word, self._repair_choices, scorer=OSA.distance, score_cutoff=max_edits, limit=8
@@ -244,16 +285,23 @@ class Matcher:
                 continue  # a wrong first letter is rare in typos, and common in other words
             if abs(len(choice) - len(word)) > 1:
                 continue  # two edits that both add or drop letters make another word
-
-            if self.analyzer.is_stop_word(choice) and not transposition:
-                continue  # only plain transpositions may turn into stop words ("waht")
+            function_word = self.analyzer.is_stop_word(choice)
+            if len(word) < MIN_NAME_REPAIR_LENGTH:
+                # "teh", "hwo" (swapped) and "wat", "wich" (a letter left out) -> function words
+                if not (function_word and (transposition or len(choice) == len(word) + 1)):
+                    continue
+            elif len(word) < MIN_REPAIR_LENGTH:
+                if not (transposition or choice in self._names):
+                    continue  # five letters: swapped letters ("abotu"), or towards a name
+            elif function_word and not transposition:
+                continue  # a long word seldom means a function word
             key = (int(distance), -self._popularity(choice), choice)
             if best is None or key < best:
                 best = key
         return best[2] if best is not None else None
 
     def understand(self, question: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-        """Terms of the question after typo repair, the still-unknown terms, and the repairs.
+        """Terms of a text after typo repair, the still-unknown terms, and the repairs.
 
         Repair works on spellings before phrases are joined, so "workin group" still reads
         as the phrase "working group".
@@ -265,18 +313,85 @@ class Matcher:
             if repaired is not None:
                 corrections.append((word, repaired))
             fixed.append(repaired or word)
-        terms = self.analyzer.terms(" ".join(fixed))
+        seen: dict[str, None] = {}
+        for word in self.analyzer.words(" ".join(fixed)):
+            if not self.analyzer.is_stop_word(word):
+                seen.setdefault(self.term_of(word), None)
+        terms = list(seen)
         unknown = [t for t in terms if t not in self._index.idf]
         return terms, unknown, corrections
 
     def match(self, question: str, limit: int = 5) -> Match:
-        """Rank the entries for `question`, best first, at most `limit` of them."""
-        terms, unknown, corrections = self.understand(question)
+        """Rank the entries for `question`, best first, at most `limit` of them.
+
+        Every part of the message (see the module docstring) is ranked; the part whose best
+        candidate scores highest is the one that counts.
+        """
+        clauses = [_Clause.read(self, text) for text in _split(question)]
+        off_topic = tuple(w for c in clauses for w in c.off_topic)
+        idf = self._index.idf
+        asked = {t for c in clauses if not c.contrast for t in c.terms}
+        set_aside = {
+            ranked[0].entry.id
+            for c in clauses
+            if c.contrast
+            and (ranked := self._rank(c.terms, 1))
+            and not self._names_entry(asked - set(c.terms), ranked[0].entry)
+        }
+        known_total = sum(idf.get(t, 0.0) for c in clauses if not c.contrast for t in c.terms)
+        best: Match | None = None
+        best_key = -1.0
+        for first, last in _spans(clauses):
+            span = clauses[first:last]
+            if any(c.off_topic for c in span):
+                continue
+            terms = list(dict.fromkeys(t for c in span if not c.contrast for t in c.terms))
+            candidates = tuple(
+                c for c in self._rank(terms, limit + len(set_aside)) if c.entry.id not in set_aside
+            )[:limit]
+            if not candidates:
+                continue
+            known = sum(idf.get(t, 0.0) for t in terms)
+            share = known / known_total if known_total else 1.0
+            key = candidates[0].score * share**self.scoring.part_power
+            if key <= best_key:
+                continue
+            best_key = key
+            part = "" if (first, last) == (0, len(clauses)) else " ".join(c.text for c in span)
+            unknown = tuple(t for t in terms if t not in idf)
+            anchored = self._names_entry(set(terms), candidates[0].entry)
+            best = Match(question, tuple(terms), unknown, (), candidates, part, (), anchored)
+        corrections = tuple(fix for c in clauses for fix in c.corrections)
+        if best is None:
+            terms = list(dict.fromkeys(t for c in clauses for t in c.terms))
+            unknown = tuple(t for t in terms if t not in idf)
+            return Match(question, tuple(terms), unknown, corrections, (), "", off_topic)
+        return Match(
+            question,
+            best.terms,
+            best.unknown,
+            corrections,
+            best.candidates,
+            best.part,
+            off_topic,
+            best.anchored,
+        )
+
+    def _names_entry(self, terms: set[str], entry: Entry) -> bool:
+        """True when one of `terms` is distinctive of `entry` (found in at most 3 entries)."""
+        position = self.entries.index(entry)
+        postings = self._index.entry_postings
+        return any(
+            position in postings.get(t, ()) and len(postings[t]) <= DISTINCTIVE for t in terms
+        )
+
+    def _rank(self, terms: Sequence[str], limit: int) -> tuple[Candidate, ...]:
+        """Score every entry that shares a term with `terms`, best first."""
         index = self._index
         weights = {t: index.idf.get(t, self.unknown_weight) for t in terms}
         total = sum(weights.values())
         if not total:
-            return Match(question, tuple(terms), tuple(unknown), tuple(corrections), ())
+            return ()
 
         covered: dict[int, float] = defaultdict(float)
         overlap: dict[int, float] = defaultdict(float)
@@ -302,14 +417,85 @@ class Matcher:
 
         shrink = min(1.0, total / self.scoring.evidence) ** 0.5 if self.scoring.evidence else 1.0
         ranked: list[Candidate] = []
+        mix = self.scoring.coverage_weight
         for position, (f1, pid) in best_f1.items():
             coverage = covered[position] / total
-            mix = self.scoring.coverage_weight
             score = 100.0 * (mix * coverage + (1.0 - mix) * f1) * shrink
             ranked.append(
                 Candidate(self.entries[position], score, index.phrasings[pid].text, coverage, f1)
             )
         ranked.sort(key=lambda c: (-c.score, c.entry.id))
-        return Match(
-            question, tuple(terms), tuple(unknown), tuple(corrections), tuple(ranked[:limit])
-        )
+        return tuple(ranked[:limit])
+
+
+@dataclass(frozen=True)
+class _Clause:
+    """One clause of a message, read once: its terms, repairs and what it says about itself."""
+
+    text: str
+    terms: tuple[str, ...]
+    corrections: tuple[tuple[str, str], ...]
+    asks: bool
+    off_topic: tuple[str, ...]
+    contrast: bool  # the clause sets a topic aside ("besides fentanyl")
+
+    @classmethod
+    def read(cls, matcher: Matcher, text: str) -> _Clause:
+        lexicon = matcher.analyzer.lexicon
+        folded = fold(text)
+        opening = next((c for c in lexicon.contrast if (folded + " ").startswith(c + " ")), None)
+        if opening is not None:
+            folded = folded[len(opening) :]
+        terms, _, corrections = matcher.understand(folded)
+        words = folded.split()
+        fixes = dict(corrections)
+        fixed = [fixes.get(w, w) for w in words]
+        asks = "?" in text or any(w in lexicon.question_starts for w in fixed[:3])
+        foreign = tuple(w for w in words if w in lexicon.off_topic)
+        return cls(text, tuple(terms), tuple(corrections), asks, foreign, opening is not None)
+
+
+# Words after which a question word does not start a new clause.
+_KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
+    "of in on at for about from with to by into than and or but so "
+    "por para de a en con sin sobre cada lo el la los las y o pero pues".split()
+)
+
+
+def _split(question: str) -> list[str]:
+    """The message's clauses (at most MAX_CLAUSES; the rest joins the last one)."""
+    parts = [p.strip() for p in _CLAUSE_BREAK.split(question)]
+    marks = [m.group(0) for m in _CLAUSE_BREAK.finditer(question)]
+    clauses: list[str] = []
+    for i, part in enumerate(parts):
+        pieces: list[str] = []
+        for piece in _EMBEDDED.split(part):
+            words = fold(pieces[-1]).split() if pieces else []
+            if words and (words[-1] in _KEEP_BEFORE_QUESTION_WORD or len(words) == 1):
+                pieces[-1] += " " + piece  # "por qué", "in which", "so who": one clause
+            elif fold(piece):
+                pieces.append(piece)
+        if not pieces:
+            continue
+        # keep a question mark with its clause: it tells that the clause asks
+        if i < len(marks) and "?" in marks[i]:
+            pieces[-1] += "?"
+        clauses.extend(pieces)
+    if len(clauses) > MAX_CLAUSES:
+        clauses = [*clauses[: MAX_CLAUSES - 1], " ".join(clauses[MAX_CLAUSES - 1 :])]
+    return clauses or [question]
+
+
+def _spans(clauses: Sequence[_Clause]) -> list[tuple[int, int]]:
+    """The parts to score: the whole message, then runs of 1..MAX_SPAN clauses; when some
+    clause asks, only runs that contain an asking clause."""
+    count = len(clauses)
+    runs = [
+        (first, last)
+        for first in range(count)
+        for last in range(first + 1, min(count, first + MAX_SPAN) + 1)
+        if (first, last) != (0, count)
+    ]
+    if any(c.asks for c in clauses):
+        runs = [(a, b) for a, b in runs if any(c.asks for c in clauses[a:b])]
+    return [(0, count), *runs]

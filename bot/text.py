@@ -11,6 +11,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Final
+
+import snowballstemmer
 
 _POSSESSIVE = re.compile(r"(\w)['’`´]s\b")
 _DOTTED_ABBREVIATION = re.compile(r"\b(?:[a-z]\.){2,}")
@@ -33,36 +36,23 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", stripped).strip()
 
 
-# Spanish verb endings (past, gerund, participle, conditional, future plural), longest first.
-_SPANISH_VERB_ENDINGS = (
-    "ieron", "aron", "iendo", "ando", "arian", "erian", "irian", "arias", "aran", "eran",
-    "iran", "aria", "eria", "iria", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida",
-)  # fmt: skip
+_STEMMERS: Final = {
+    "en": snowballstemmer.stemmer("english"),
+    "es": snowballstemmer.stemmer("spanish"),
+}
+LANGUAGE_CODES: Final = tuple(_STEMMERS)
 
 
-@lru_cache(maxsize=16384)
-def stem(word: str) -> str:
-    """Return a light stem: Spanish verb endings, plural, -ing and -ed, and one final vowel go.
+@lru_cache(maxsize=32768)
+def stem(word: str, language: str = "en") -> str:
+    """The Snowball stem of a folded word in `language` ("en" or "es").
 
-    It is deliberately crude (English and Spanish share it) and only has to be consistent:
-    the knowledge base and the question are stemmed by the same function.
+    The knowledge base's phrasings are stemmed in their own language; a question, whose
+    language is not known word by word, is read with both stemmers (see `Analyzer.readings`).
     """
     if len(word) <= 3 or word.isdigit():
         return word
-    for ending in _SPANISH_VERB_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 4:
-            return word[: -len(ending)]
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("ing") and len(word) >= 6:
-        word = word[:-3]
-    elif word.endswith("ed") and len(word) >= 5:
-        word = word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        word = word[:-1]
-    if word[-1] in "aeo" and len(word) > 4:
-        word = word[:-1]
-    return word
+    return str(_STEMMERS[language].stemWord(word))
 
 
 class LexiconConflictError(ValueError):
@@ -79,11 +69,14 @@ class Lexicon:
 
     stop_words: frozenset[str]
     phrases: Mapping[str, str]  # folded expression -> canonical word
-    synonyms: Mapping[str, str]  # stem of a variant -> canonical stem
+    synonyms: Mapping[str, Mapping[str, str]]  # language -> stem of a variant -> canonical
     spellings: frozenset[str] = frozenset()  # every folded word the lexicon lists
     question_words: frozenset[str] = frozenset()  # canonical words that ask, not describe
     language_stop_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
     off_topic: frozenset[str] = frozenset()  # folded words of subjects the article lacks
+    question_starts: frozenset[str] = frozenset()  # folded words that open a question
+    synonym_words: Mapping[str, str] = field(default_factory=dict)  # folded variant -> canonical
+    contrast: tuple[str, ...] = ()  # folded openings of a clause that sets a topic aside
 
     @classmethod
     def build(
@@ -93,13 +86,21 @@ class Lexicon:
         synonyms: Mapping[str, Iterable[str]],
         question_words: Iterable[str] = (),
         off_topic: Iterable[str] = (),
+        question_starts: Iterable[str] = (),
+        contrast: Iterable[str] = (),
     ) -> Lexicon:
         """Fold and stem the curated lists into lookup tables; reject contradictions.
 
-        `stop_words` maps a language code to that language's stop words.
+        `stop_words` maps a language code to that language's stop words (function words and
+        framing); a word also listed as a synonym or a question word keeps that reading.
         """
+        phrase_map_words = {fold(w) for w in question_words}
+        keeps_reading = phrase_map_words | {
+            fold(w) for target, variants in synonyms.items() for w in (target, *variants)
+        }
         by_language = {
-            lang: frozenset(fold(w) for w in words) for lang, words in stop_words.items()
+            lang: frozenset(fold(w) for w in words) - keeps_reading
+            for lang, words in stop_words.items()
         }
         stops = frozenset().union(*by_language.values())
         phrase_map = {
@@ -107,34 +108,52 @@ class Lexicon:
             for target, expressions in phrases.items()
             for expression in expressions
         }
-        synonym_map: dict[str, str] = {}
+        # A variant is looked up as written first, then by its stem in each language; a stem
+        # two variants share across languages goes to the variant written that way, else to
+        # the first listed (only the same written word under two canonicals is an error).
+        exact: dict[str, str] = {}
+        synonym_map: dict[str, dict[str, str]] = {code: {} for code in LANGUAGE_CODES}
         for target, variants in synonyms.items():
-            stemmed = stem(fold(target))
+            canonical = fold(target)
             for word in (target, *variants):
-                if fold(word) in stops:
-                    raise LexiconConflictError(word, "stop_words", stemmed)
-                key = stem(fold(word))
-                if synonym_map.setdefault(key, stemmed) != stemmed:
-                    raise LexiconConflictError(word, synonym_map[key], stemmed)
+                folded_word = fold(word)
+                if folded_word in stops:
+                    raise LexiconConflictError(word, "stop_words", canonical)
+                if exact.setdefault(folded_word, canonical) != canonical:
+                    raise LexiconConflictError(word, exact[folded_word], canonical)
+                for code, mapping in synonym_map.items():
+                    mapping.setdefault(stem(folded_word, code), canonical)
+        for code, mapping in synonym_map.items():
+            mapping.update({stem(w, code): c for w, c in exact.items() if stem(w, code) == w})
         spellings = {w for expression in phrase_map for w in expression.split()} | {
             w for t, vs in synonyms.items() for v in (t, *vs) for w in fold(v).split()
         }
 
-        def resolve(word: str) -> str:
-            folded = phrase_map.get(fold(word), fold(word))
-            return synonym_map.get(stem(folded), stem(folded))
-
-        asking = frozenset(resolve(w) for w in question_words)
+        asking = frozenset(
+            exact.get(folded) or synonym_map[code].get(stem(folded, code), stem(folded, code))
+            for w in question_words
+            for folded in [phrase_map.get(fold(w), fold(w))]
+            for code in LANGUAGE_CODES
+        )
         foreign = frozenset(fold(w) for w in off_topic)
         spellings |= foreign
         return cls(
-            stops, phrase_map, synonym_map, frozenset(spellings), asking, by_language, foreign
+            stops,
+            phrase_map,
+            synonym_map,
+            frozenset(spellings),
+            asking,
+            by_language,
+            foreign,
+            frozenset(fold(w) for w in question_starts),
+            exact,
+            tuple(sorted({fold(c) for c in contrast}, key=len, reverse=True)),
         )
 
     @classmethod
     def empty(cls) -> Lexicon:
         """A lexicon that only folds and stems (for tests and generated knowledge bases)."""
-        return cls(frozenset(), {}, {})
+        return cls(frozenset(), {}, {code: {} for code in LANGUAGE_CODES})
 
 
 class Analyzer:
@@ -159,19 +178,27 @@ class Analyzer:
                 folded = self._phrase_re.sub(lambda m: self.lexicon.phrases[m.group(0)], folded)
         return folded.split()
 
-    def canonical(self, word: str) -> str:
-        """The canonical stem of one folded word (synonyms resolved)."""
-        stemmed = stem(word)
-        return self.lexicon.synonyms.get(stemmed, stemmed)
+    def canonical(self, word: str, language: str = "en") -> str:
+        """The canonical stem of one folded word read in `language` (synonyms resolved)."""
+        exact = self.lexicon.synonym_words.get(word)
+        if exact is not None:
+            return exact
+        stemmed = stem(word, language)
+        return self.lexicon.synonyms[language].get(stemmed, stemmed)
+
+    def readings(self, word: str) -> tuple[str, ...]:
+        """The word's canonical stem in each language, English first (for questions)."""
+        return tuple(self.canonical(word, code) for code in LANGUAGE_CODES)
 
     def is_stop_word(self, word: str) -> bool:
         """True when the word carries no topic."""
         return word in self.lexicon.stop_words
 
-    def terms(self, text: str) -> list[str]:
-        """Content terms of `text`: no stop words, canonical stems, first occurrence order."""
+    def terms(self, text: str, language: str = "en") -> list[str]:
+        """Content terms of `text` read in `language`: no stop words, canonical stems, in
+        first occurrence order."""
         seen: dict[str, None] = {}
         for word in self.words(text):
             if not self.is_stop_word(word):
-                seen.setdefault(self.canonical(word), None)
+                seen.setdefault(self.canonical(word, language), None)
         return list(seen)

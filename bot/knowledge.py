@@ -163,6 +163,7 @@ class _LexiconFile(_Strict):
     off_topic: list[str] = Field(default_factory=list)
     question_starts: list[str] = Field(default_factory=list)
     contrast: list[str] = Field(default_factory=list)
+    shorthand: dict[str, str] = Field(default_factory=dict)
     phrases: dict[str, list[str]] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -390,6 +391,7 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
             parsed.off_topic,
             parsed.question_starts,
             parsed.contrast,
+            parsed.shorthand,
         )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))

@@ -44,6 +44,7 @@ MAX_CLAUSES = 12  # a longer message is scored on its first clauses (and as a wh
 MAX_SPAN = 3  # clauses in one scored part
 DISTINCTIVE = 3  # a word found in at most this many entries points at them
 _CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]")
+_SENTENCE_END = re.compile(r"[.!?;\n–—]|\s-+\s")
 # An embedded question starts a new clause: "could you remind me | who led the delegation".
 _EMBEDDED = re.compile(
     r"\s(?=(?:who|what|which|when|where|why|how|whether|quien|quienes|qui[eé]n|qui[eé]nes|"
@@ -186,7 +187,10 @@ class Matcher:
         self.analyzer = analyzer
         self.scoring = scoring or Scoring()
         self._index = self._build_index()
-        self._repair_choices = sorted(self._index.spellings | self.analyzer.lexicon.stop_words)
+        lexicon = self.analyzer.lexicon
+        self._function_words = lexicon.stop_words | lexicon.asking_words
+        self._repair_choices = sorted(self._index.spellings | self._function_words)
+        self._lexicon_words = lexicon.spellings | lexicon.asking_words
         self._names = frozenset(
             word
             for entry in self.entries
@@ -250,6 +254,7 @@ class Matcher:
     def _is_known(self, word: str) -> bool:
         return (
             word in self._index.spellings
+            or word in self._lexicon_words
             or self.analyzer.is_stop_word(word)
             or self.term_of(word) in self._index.idf
         )
@@ -285,7 +290,7 @@ class Matcher:
                 continue  # a wrong first letter is rare in typos, and common in other words
             if abs(len(choice) - len(word)) > 1:
                 continue  # two edits that both add or drop letters make another word
-            function_word = self.analyzer.is_stop_word(choice)
+            function_word = choice in self._function_words
             if len(word) < MIN_NAME_REPAIR_LENGTH:
                 # "teh", "hwo" (swapped) and "wat", "wich" (a letter left out) -> function words
                 if not (function_word and (transposition or len(choice) == len(word) + 1)):
@@ -308,7 +313,9 @@ class Matcher:
         """
         fixed: list[str] = []
         corrections: list[tuple[str, str]] = []
-        for word in fold(question).split():
+        shorthand = self.analyzer.lexicon.shorthand
+        written = [w for word in fold(question).split() for w in shorthand.get(word, word).split()]
+        for word in written:
             repaired = self._repair(word)
             if repaired is not None:
                 corrections.append((word, repaired))
@@ -327,7 +334,7 @@ class Matcher:
         Every part of the message (see the module docstring) is ranked; the part whose best
         candidate scores highest is the one that counts.
         """
-        clauses = [_Clause.read(self, text) for text in _split(question)]
+        clauses = [_Clause.read(self, text, sentence) for text, sentence in _split(question)]
         off_topic = tuple(w for c in clauses for w in c.off_topic)
         idf = self._index.idf
         asked = {t for c in clauses if not c.contrast for t in c.terms}
@@ -341,9 +348,10 @@ class Matcher:
         known_total = sum(idf.get(t, 0.0) for c in clauses if not c.contrast for t in c.terms)
         best: Match | None = None
         best_key = -1.0
+        vetoed = {c.sentence for c in clauses if c.off_topic}
         for first, last in _spans(clauses):
             span = clauses[first:last]
-            if any(c.off_topic for c in span):
+            if any(c.sentence in vetoed for c in span):
                 continue
             terms = list(dict.fromkeys(t for c in span if not c.contrast for t in c.terms))
             candidates = tuple(
@@ -438,9 +446,10 @@ class _Clause:
     asks: bool
     off_topic: tuple[str, ...]
     contrast: bool  # the clause sets a topic aside ("besides fentanyl")
+    sentence: int  # which sentence of the message it belongs to
 
     @classmethod
-    def read(cls, matcher: Matcher, text: str) -> _Clause:
+    def read(cls, matcher: Matcher, text: str, sentence: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
         folded = fold(text)
         opening = next((c for c in lexicon.contrast if (folded + " ").startswith(c + " ")), None)
@@ -450,9 +459,12 @@ class _Clause:
         words = folded.split()
         fixes = dict(corrections)
         fixed = [fixes.get(w, w) for w in words]
+        fixed = [lexicon.shorthand.get(w, w) for w in fixed]
         asks = "?" in text or any(w in lexicon.question_starts for w in fixed[:3])
         foreign = tuple(w for w in words if w in lexicon.off_topic)
-        return cls(text, tuple(terms), tuple(corrections), asks, foreign, opening is not None)
+        return cls(
+            text, tuple(terms), tuple(corrections), asks, foreign, opening is not None, sentence
+        )
 
 
 # Words after which a question word does not start a new clause.
@@ -462,11 +474,13 @@ _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
 )
 
 
-def _split(question: str) -> list[str]:
-    """The message's clauses (at most MAX_CLAUSES; the rest joins the last one)."""
+def _split(question: str) -> list[tuple[str, int]]:
+    """The message's clauses with the number of the sentence each belongs to (at most
+    MAX_CLAUSES; the rest joins the last one)."""
     parts = [p.strip() for p in _CLAUSE_BREAK.split(question)]
     marks = [m.group(0) for m in _CLAUSE_BREAK.finditer(question)]
-    clauses: list[str] = []
+    clauses: list[tuple[str, int]] = []
+    sentence = 0
     for i, part in enumerate(parts):
         pieces: list[str] = []
         for piece in _EMBEDDED.split(part):
@@ -475,15 +489,18 @@ def _split(question: str) -> list[str]:
                 pieces[-1] += " " + piece  # "por qué", "in which", "so who": one clause
             elif fold(piece):
                 pieces.append(piece)
-        if not pieces:
-            continue
-        # keep a question mark with its clause: it tells that the clause asks
-        if i < len(marks) and "?" in marks[i]:
-            pieces[-1] += "?"
-        clauses.extend(pieces)
+        mark = marks[i] if i < len(marks) else ""
+        if pieces:
+            # keep a question mark with its clause: it tells that the clause asks
+            if "?" in mark:
+                pieces[-1] += "?"
+            clauses.extend((piece, sentence) for piece in pieces)
+        if _SENTENCE_END.search(mark):
+            sentence += 1
     if len(clauses) > MAX_CLAUSES:
-        clauses = [*clauses[: MAX_CLAUSES - 1], " ".join(clauses[MAX_CLAUSES - 1 :])]
-    return clauses or [question]
+        rest = " ".join(text for text, _ in clauses[MAX_CLAUSES - 1 :])
+        clauses = [*clauses[: MAX_CLAUSES - 1], (rest, clauses[MAX_CLAUSES - 1][1])]
+    return clauses or [(question, 0)]
 
 
 def _spans(clauses: Sequence[_Clause]) -> list[tuple[int, int]]:

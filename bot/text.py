@@ -77,6 +77,8 @@ class Lexicon:
     question_starts: frozenset[str] = frozenset()  # folded words that open a question
     synonym_words: Mapping[str, str] = field(default_factory=dict)  # folded variant -> canonical
     contrast: tuple[str, ...] = ()  # folded openings of a clause that sets a topic aside
+    shorthand: Mapping[str, str] = field(default_factory=dict)  # texting form -> folded words
+    asking_words: frozenset[str] = frozenset()  # folded question words as written (who, quien)
 
     @classmethod
     def build(
@@ -88,6 +90,7 @@ class Lexicon:
         off_topic: Iterable[str] = (),
         question_starts: Iterable[str] = (),
         contrast: Iterable[str] = (),
+        shorthand: Mapping[str, str] | None = None,
     ) -> Lexicon:
         """Fold and stem the curated lists into lookup tables; reject contradictions.
 
@@ -148,6 +151,8 @@ class Lexicon:
             frozenset(fold(w) for w in question_starts),
             exact,
             tuple(sorted({fold(c) for c in contrast}, key=len, reverse=True)),
+            {fold(k): fold(v) for k, v in (shorthand or {}).items()},
+            frozenset(w for q in question_words for w in fold(q).split()),
         )
 
     @classmethod

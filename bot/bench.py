@@ -23,6 +23,20 @@ from bot.matching import Matcher
 from bot.text import Analyzer, fold
 
 _SYLLABLES = ("ka", "lo", "mi", "tra", "sen", "dor", "vi", "qu", "ple", "ron", "zu", "bel", "ta")
+# Chatty sentences that wrap a question in a long message (generated, never committed as data).
+_CHATTER = (
+    "Hello there, I hope you are having a good day.",
+    "My teacher asked us to follow this story for a class project, so I am reading up on it.",
+    "We were arguing about it at dinner yesterday and nobody could agree on anything.",
+    "Sorry if this is a silly question, I do not follow politics very closely.",
+    "I saw a short clip about it on my phone this morning but it was all very confusing.",
+    "Thanks a lot in advance, you have been really helpful so far.",
+    "Hola, buenas tardes, espero que estés bien.",
+    "Mi tío dice que todo esto es puro show, pero yo quiero entenderlo bien.",
+    "Lo vi en las noticias de la mañana y no me quedó claro, perdón por preguntar tanto.",
+    "Gracias de antemano, me sirve mucho para la tarea de mañana.",
+)
+LONG_MIN, LONG_MAX = 300, 1000
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,20 @@ def generate_entries(count: int, seed: int = 7) -> tuple[list[Entry], list[str]]
     return entries, questions
 
 
+def long_messages(questions: Sequence[str], count: int = 300, seed: int = 11) -> list[str]:
+    """`count` messages of LONG_MIN-LONG_MAX characters: a question wrapped in chatter."""
+    rng = random.Random(seed)  # noqa: S311 (reproducible test data, not cryptography)
+    found: list[str] = []
+    while len(found) < count:
+        parts = [rng.choice(questions)]
+        while len(" ".join(parts)) < LONG_MIN:
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(_CHATTER))
+        message = " ".join(parts)
+        if len(message) <= LONG_MAX:
+            found.append(message)
+    return found
+
+
 def startup_seconds(runs: int = 5) -> float:
     """Median wall time of `python -m bot check` (interpreter start, imports, load, validate)."""
     timings = []
@@ -128,6 +156,13 @@ def run(knowledge: KnowledgeBase, questions: Sequence[str], sizes: Sequence[int]
     cases: list[tuple[str, Sequence[Entry], Sequence[str]]] = [
         (f"shipped ({len(knowledge.entries)} entries)", knowledge.entries, questions)
     ]
+    cases.append(
+        (
+            f"long messages ({LONG_MIN}-{LONG_MAX} chars)",
+            knowledge.entries,
+            long_messages(questions),
+        )
+    )
     for size in sizes:
         generated, generated_questions = generate_entries(size)
         cases.append((f"generated {size:,} entries", generated, generated_questions))

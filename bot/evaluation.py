@@ -25,6 +25,8 @@ DECLINE: Final = "decline"
 DATA_DIR: Final = Path(__file__).resolve().parent.parent / "tests" / "data"
 DEFAULT_EVAL_FILE: Final = DATA_DIR / "eval.yaml"  # the first set, tuned on (regression)
 REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in two halves
+MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
+TUNING_FILES: Final = (MORE_EVAL_FILE, DEFAULT_EVAL_FILE)  # tuned on whole, beside one half
 ACCURACY_FLOOR: Final = 0.95
 DECLINE_FLOOR: Final = 0.95
 HELD_OUT_ACCURACY_FLOOR: Final = 0.92  # per language, on the held-out half of real.yaml
@@ -250,9 +252,7 @@ def calibrate(
     return best[1], summarise(judge(matches, best[1]))
 
 
-def _quick_figures(
-    matches: Sequence[Scored], thresholds: Thresholds
-) -> tuple[float, float, float]:
+def _quick_figures(matches: Sequence[Scored], thresholds: Thresholds) -> tuple[float, float, float]:
     """(accuracy, decline rate, -suggest share) as `summarise(judge(...))` would give them."""
     right = inside = declined = outside = suggested = 0
     for scored in matches:
@@ -294,13 +294,18 @@ def format_report(report: Report, show_misses: bool = True) -> str:
     ]
     if show_misses and report.misses:
         lines.append(f"[{report.language}] misses:")
-        for miss in report.misses:
-            lines.append(
-                f"  {miss.case.language} {miss.case.question!r}: expected {miss.case.expected}, "
-                f"got {miss.outcome} {miss.entry_id} ({miss.score}) in {miss.language}; "
-                f"runner-up {miss.runner_up} ({miss.runner_up_score})"
-            )
+        lines.append(format_misses(report.misses))
     return "\n".join(lines)
+
+
+def format_misses(misses: Iterable[Result]) -> str:
+    """One line per miss: the question, what was expected, what the bot did and the scores."""
+    return "\n".join(
+        f"  {miss.case.language} {miss.case.question!r}: expected {miss.case.expected}, "
+        f"got {miss.outcome} {miss.entry_id} ({miss.score}) in {miss.language}; "
+        f"runner-up {miss.runner_up} ({miss.runner_up_score})"
+        for miss in misses
+    )
 
 
 # ---------------------------------------------------------------------- realistic set, two halves

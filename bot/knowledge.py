@@ -164,6 +164,7 @@ class _LexiconFile(_Strict):
     question_starts: list[str] = Field(default_factory=list)
     contrast: list[str] = Field(default_factory=list)
     shorthand: dict[str, str] = Field(default_factory=dict)
+    fallback: dict[str, list[str]] = Field(default_factory=dict)
     phrases: dict[str, list[str]] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -387,11 +388,15 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
             for language in {*parsed.stop_words, *parsed.framing}
         }
         return Lexicon.build(
-            stop_words, parsed.phrases, parsed.synonyms, parsed.question_words,
+            stop_words,
+            parsed.phrases,
+            parsed.synonyms,
+            parsed.question_words,
             parsed.off_topic,
             parsed.question_starts,
             parsed.contrast,
             parsed.shorthand,
+            parsed.fallback,
         )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))

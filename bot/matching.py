@@ -22,10 +22,11 @@ How a message is scored (all pure, no I/O, no Telegram):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -44,7 +45,6 @@ MAX_CLAUSES = 12  # a longer message is scored on its first clauses (and as a wh
 MAX_SPAN = 3  # clauses in one scored part
 DISTINCTIVE = 3  # a word found in at most this many entries points at them
 _CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]")
-_SENTENCE_END = re.compile(r"[.!?;\n–—]|\s-+\s")
 # An embedded question starts a new clause: "could you remind me | who led the delegation".
 _EMBEDDED = re.compile(
     r"\s(?=(?:who|what|which|when|where|why|how|whether|quien|quienes|qui[eé]n|qui[eé]nes|"
@@ -187,6 +187,7 @@ class Matcher:
         self.analyzer = analyzer
         self.scoring = scoring or Scoring()
         self._index = self._build_index()
+        self._positions = {entry.id: position for position, entry in enumerate(self.entries)}
         lexicon = self.analyzer.lexicon
         self._function_words = lexicon.stop_words | lexicon.asking_words
         self._repair_choices = sorted(self._index.spellings | self._function_words)
@@ -321,7 +322,8 @@ class Matcher:
                 corrections.append((word, repaired))
             fixed.append(repaired or word)
         seen: dict[str, None] = {}
-        for word in self.analyzer.words(" ".join(fixed)):
+        words = self.analyzer.words(" ".join(fixed))
+        for word in words:
             if not self.analyzer.is_stop_word(word):
                 seen.setdefault(self.term_of(word), None)
         terms = list(seen)
@@ -334,7 +336,9 @@ class Matcher:
         Every part of the message (see the module docstring) is ranked; the part whose best
         candidate scores highest is the one that counts.
         """
-        clauses = [_Clause.read(self, text, sentence) for text, sentence in _split(question)]
+        clauses = [_Clause.read(self, text, segment) for text, segment in _split(question)]
+        if not any(c.terms for c in clauses):  # "what's the news?": framing is all there is
+            clauses = [c.with_fallback(self.analyzer.lexicon.fallback) for c in clauses]
         off_topic = tuple(w for c in clauses for w in c.off_topic)
         idf = self._index.idf
         asked = {t for c in clauses if not c.contrast for t in c.terms}
@@ -348,10 +352,10 @@ class Matcher:
         known_total = sum(idf.get(t, 0.0) for c in clauses if not c.contrast for t in c.terms)
         best: Match | None = None
         best_key = -1.0
-        vetoed = {c.sentence for c in clauses if c.off_topic}
+        vetoed = {c.segment for c in clauses if c.off_topic}
         for first, last in _spans(clauses):
             span = clauses[first:last]
-            if any(c.sentence in vetoed for c in span):
+            if any(c.segment in vetoed for c in span):
                 continue
             terms = list(dict.fromkeys(t for c in span if not c.contrast for t in c.terms))
             candidates = tuple(
@@ -387,7 +391,7 @@ class Matcher:
 
     def _names_entry(self, terms: set[str], entry: Entry) -> bool:
         """True when one of `terms` is distinctive of `entry` (found in at most 3 entries)."""
-        position = self.entries.index(entry)
+        position = self._positions[entry.id]
         postings = self._index.entry_postings
         return any(
             position in postings.get(t, ()) and len(postings[t]) <= DISTINCTIVE for t in terms
@@ -446,10 +450,15 @@ class _Clause:
     asks: bool
     off_topic: tuple[str, ...]
     contrast: bool  # the clause sets a topic aside ("besides fentanyl")
-    sentence: int  # which sentence of the message it belongs to
+    segment: int  # which part between punctuation marks it belongs to
+
+    def with_fallback(self, fallback: Mapping[str, str]) -> _Clause:
+        """The clause read with the lexicon's fallback words ("news" -> summary)."""
+        terms = tuple(dict.fromkeys(fallback[w] for w in fold(self.text).split() if w in fallback))
+        return dataclasses.replace(self, terms=terms)
 
     @classmethod
-    def read(cls, matcher: Matcher, text: str, sentence: int = 0) -> _Clause:
+    def read(cls, matcher: Matcher, text: str, segment: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
         folded = fold(text)
         opening = next((c for c in lexicon.contrast if (folded + " ").startswith(c + " ")), None)
@@ -463,7 +472,7 @@ class _Clause:
         asks = "?" in text or any(w in lexicon.question_starts for w in fixed[:3])
         foreign = tuple(w for w in words if w in lexicon.off_topic)
         return cls(
-            text, tuple(terms), tuple(corrections), asks, foreign, opening is not None, sentence
+            text, tuple(terms), tuple(corrections), asks, foreign, opening is not None, segment
         )
 
 
@@ -475,13 +484,12 @@ _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
 
 
 def _split(question: str) -> list[tuple[str, int]]:
-    """The message's clauses with the number of the sentence each belongs to (at most
-    MAX_CLAUSES; the rest joins the last one)."""
+    """The message's clauses, each with the number of the segment (the text between two
+    punctuation marks) it comes from; at most MAX_CLAUSES, the rest joins the last one."""
     parts = [p.strip() for p in _CLAUSE_BREAK.split(question)]
     marks = [m.group(0) for m in _CLAUSE_BREAK.finditer(question)]
     clauses: list[tuple[str, int]] = []
-    sentence = 0
-    for i, part in enumerate(parts):
+    for segment, part in enumerate(parts):
         pieces: list[str] = []
         for piece in _EMBEDDED.split(part):
             words = fold(pieces[-1]).split() if pieces else []
@@ -489,14 +497,11 @@ def _split(question: str) -> list[tuple[str, int]]:
                 pieces[-1] += " " + piece  # "por qué", "in which", "so who": one clause
             elif fold(piece):
                 pieces.append(piece)
-        mark = marks[i] if i < len(marks) else ""
         if pieces:
             # keep a question mark with its clause: it tells that the clause asks
-            if "?" in mark:
+            if segment < len(marks) and "?" in marks[segment]:
                 pieces[-1] += "?"
-            clauses.extend((piece, sentence) for piece in pieces)
-        if _SENTENCE_END.search(mark):
-            sentence += 1
+            clauses.extend((piece, segment) for piece in pieces)
     if len(clauses) > MAX_CLAUSES:
         rest = " ".join(text for text, _ in clauses[MAX_CLAUSES - 1 :])
         clauses = [*clauses[: MAX_CLAUSES - 1], (rest, clauses[MAX_CLAUSES - 1][1])]

@@ -79,6 +79,7 @@ class Lexicon:
     contrast: tuple[str, ...] = ()  # folded openings of a clause that sets a topic aside
     shorthand: Mapping[str, str] = field(default_factory=dict)  # texting form -> folded words
     asking_words: frozenset[str] = frozenset()  # folded question words as written (who, quien)
+    fallback: Mapping[str, str] = field(default_factory=dict)  # folded word -> canonical term
 
     @classmethod
     def build(
@@ -91,6 +92,7 @@ class Lexicon:
         question_starts: Iterable[str] = (),
         contrast: Iterable[str] = (),
         shorthand: Mapping[str, str] | None = None,
+        fallback: Mapping[str, Iterable[str]] | None = None,
     ) -> Lexicon:
         """Fold and stem the curated lists into lookup tables; reject contradictions.
 
@@ -153,6 +155,11 @@ class Lexicon:
             tuple(sorted({fold(c) for c in contrast}, key=len, reverse=True)),
             {fold(k): fold(v) for k, v in (shorthand or {}).items()},
             frozenset(w for q in question_words for w in fold(q).split()),
+            {
+                fold(word): exact.get(fold(target), fold(target))
+                for target, words in (fallback or {}).items()
+                for word in words
+            },
         )
 
     @classmethod

@@ -165,6 +165,7 @@ class _LexiconFile(_Strict):
     contrast: list[str] = Field(default_factory=list)
     shorthand: dict[str, str] = Field(default_factory=dict)
     fallback: dict[str, list[str]] = Field(default_factory=dict)
+    else_words: list[str] = Field(default_factory=list)
     phrases: dict[str, list[str]] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -397,6 +398,7 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
             parsed.contrast,
             parsed.shorthand,
             parsed.fallback,
+            parsed.else_words,
         )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))

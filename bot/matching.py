@@ -104,10 +104,9 @@ class Thresholds:
     --calibrate`): the best in-scope accuracy with at least 97% of out-of-scope questions
     declined, a "did you mean" band of at least 5 points and a margin that asks on ties."""
 
-    answer: float = 60.0
-    suggest: float = 55.0
+    answer: float = 55.0
+    suggest: float = 50.0
     margin: float = 0.5
-    anchored: float = 55.0  # the suggest cut-off when the message names the entry's subject
     spread: float = 20.0
     max_suggestions: int = 3
 
@@ -131,8 +130,7 @@ def decide(match: Match, thresholds: Thresholds) -> Decision:
     """Choose the outcome: a clear winner is answered; "did you mean" only offers a real
     choice (two or three close candidates); below the suggest cut-off, decline."""
     best = match.best
-    floor = min(thresholds.suggest, thresholds.anchored) if match.anchored else thresholds.suggest
-    if best is None or best.score < floor:
+    if best is None or best.score < thresholds.suggest:
         return Decision(Outcome.DECLINE, match)
     runner_up = match.candidates[1].score if len(match.candidates) > 1 else 0.0
     if best.score >= thresholds.answer and best.score - runner_up >= thresholds.margin:
@@ -140,7 +138,7 @@ def decide(match: Match, thresholds: Thresholds) -> Decision:
     close = tuple(
         c
         for c in match.candidates
-        if c.score >= floor and c.score >= best.score - thresholds.spread
+        if c.score >= thresholds.suggest and c.score >= best.score - thresholds.spread
     )
     if len(close) < 2:
         return Decision(Outcome.ANSWER, match)  # one clear candidate: nothing to choose from
@@ -342,13 +340,11 @@ class Matcher:
         off_topic = tuple(w for c in clauses for w in c.off_topic)
         idf = self._index.idf
         asked = {t for c in clauses if not c.contrast for t in c.terms}
-        set_aside = {
-            ranked[0].entry.id
-            for c in clauses
-            if c.contrast
-            and (ranked := self._rank(c.terms, 1))
-            and not self._names_entry(asked - set(c.terms), ranked[0].entry)
-        }
+        set_aside: dict[str, Candidate] = {}  # entry id -> its score in the contrast clause
+        for clause in clauses:
+            ranked = self._rank(clause.terms, 1) if clause.contrast else ()
+            if ranked and not self._names_entry(asked - set(clause.terms), ranked[0].entry):
+                set_aside.setdefault(ranked[0].entry.id, ranked[0])
         known_total = sum(idf.get(t, 0.0) for c in clauses if not c.contrast for t in c.terms)
         best: Match | None = None
         best_key = -1.0
@@ -378,16 +374,41 @@ class Matcher:
             terms = list(dict.fromkeys(t for c in clauses for t in c.terms))
             unknown = tuple(t for t in terms if t not in idf)
             return Match(question, tuple(terms), unknown, corrections, (), "", off_topic)
+        candidates = best.candidates
+        else_words = self.analyzer.lexicon.else_words
+        asks_else = any(
+            c.asks and not c.contrast and else_words.intersection(fold(c.text).split())
+            for c in clauses
+        )
+        if set_aside and not best.anchored and asks_else:
+            # "besides fentanyl, what else?": the rest names nothing of its own, so it asks
+            # for the set-aside entry's closest sibling, the first of its related entries,
+            # as surely as the contrast clause named that entry.
+            found = self._sibling(set_aside)
+            if found is not None:
+                sibling, named = found
+                candidates = (
+                    Candidate(sibling, named.score, named.phrasing, named.coverage, named.overlap),
+                )
         return Match(
             question,
             best.terms,
             best.unknown,
             corrections,
-            best.candidates,
+            candidates,
             best.part,
             off_topic,
-            best.anchored,
+            best.anchored or candidates is not best.candidates,
         )
+
+    def _sibling(self, set_aside: Mapping[str, Candidate]) -> tuple[Entry, Candidate] | None:
+        """The first related entry of a set-aside entry that is not set aside itself, with the
+        set-aside entry's candidate."""
+        for entry_id, named in set_aside.items():
+            for related in named.entry.related:
+                if related not in set_aside and related in self._positions:
+                    return self.entries[self._positions[related]], named
+        return None
 
     def _names_entry(self, terms: set[str], entry: Entry) -> bool:
         """True when one of `terms` is distinctive of `entry` (found in at most 3 entries)."""
@@ -469,13 +490,21 @@ class _Clause:
         fixes = dict(corrections)
         fixed = [fixes.get(w, w) for w in words]
         fixed = [lexicon.shorthand.get(w, w) for w in fixed]
-        asks = "?" in text or any(w in lexicon.question_starts for w in fixed[:3])
+        asks = (
+            "?" in text
+            or any(w in lexicon.question_starts for w in fixed[:3])
+            or _ACCENTED_QUESTION_WORD.search(text) is not None
+        )
         foreign = tuple(w for w in words if w in lexicon.off_topic)
         return cls(
             text, tuple(terms), tuple(corrections), asks, foreign, opening is not None, segment
         )
 
 
+# In Spanish an accent marks a question word ("qué", "cuándo"), even without "¿?".
+_ACCENTED_QUESTION_WORD = re.compile(
+    r"\b(?:qué|quién|quiénes|cuál|cuáles|cómo|cuándo|dónde|cuánt[oa]s?)\b", re.IGNORECASE
+)
 # Words after which a question word does not start a new clause.
 _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
     "of in on at for about from with to by into than and or but so "

@@ -80,6 +80,7 @@ class Lexicon:
     shorthand: Mapping[str, str] = field(default_factory=dict)  # texting form -> folded words
     asking_words: frozenset[str] = frozenset()  # folded question words as written (who, quien)
     fallback: Mapping[str, str] = field(default_factory=dict)  # folded word -> canonical term
+    else_words: frozenset[str] = frozenset()  # "what else?" after a contrast clause
 
     @classmethod
     def build(
@@ -93,6 +94,7 @@ class Lexicon:
         contrast: Iterable[str] = (),
         shorthand: Mapping[str, str] | None = None,
         fallback: Mapping[str, Iterable[str]] | None = None,
+        else_words: Iterable[str] = (),
     ) -> Lexicon:
         """Fold and stem the curated lists into lookup tables; reject contradictions.
 
@@ -160,6 +162,7 @@ class Lexicon:
                 for target, words in (fallback or {}).items()
                 for word in words
             },
+            frozenset(fold(w) for w in else_words),
         )
 
     @classmethod

@@ -227,7 +227,8 @@ def reports(results: Sequence[Result]) -> list[Report]:
 def calibrate(
     matches: Sequence[Scored], min_decline: float = 0.96, band: float = 5.0
 ) -> tuple[Thresholds, Report]:
-    """The thresholds that maximise in-scope accuracy while declining at least `min_decline`.
+    """The thresholds that maximise in-scope accuracy while declining at least `min_decline`
+    of the out-of-scope questions in each language.
 
     A grid search over the answer cut-off, the suggest cut-off (at least `band` points
     lower, so that "did you mean" keeps a place between answering and declining) and the
@@ -251,8 +252,10 @@ def calibrate(
 
 
 def _quick_figures(matches: Sequence[Scored], thresholds: Thresholds) -> tuple[float, float, float]:
-    """(accuracy, decline rate, -suggest share) as `summarise(judge(...))` would give them."""
-    right = inside = declined = outside = suggested = 0
+    """(accuracy, decline rate in the worst language, -suggest share), as `judge` would give."""
+    right = inside = suggested = 0
+    declined = dict.fromkeys(LANGUAGES, 0)
+    outside = dict.fromkeys(LANGUAGES, 0)
     for scored in matches:
         if scored.chatter:
             outcome: str = SMALL_TALK
@@ -269,11 +272,11 @@ def _quick_figures(matches: Sequence[Scored], thresholds: Thresholds) -> tuple[f
                 and (scored.neutral or scored.language == scored.case.language)
             )
         else:
-            outside += 1
-            declined += outcome in (Outcome.DECLINE, SMALL_TALK)
+            outside[scored.case.language] += 1
+            declined[scored.case.language] += outcome in (Outcome.DECLINE, SMALL_TALK)
     return (
         right / inside if inside else 1.0,
-        declined / outside if outside else 1.0,
+        min((declined[lang] / outside[lang] for lang in LANGUAGES if outside[lang]), default=1.0),
         -suggested / len(matches) if matches else 0.0,
     )
 

@@ -45,6 +45,7 @@ MAX_CLAUSES = 12  # a longer message is scored on its first clauses (and as a wh
 MAX_SPAN = 3  # clauses in one scored part
 DISTINCTIVE = 3  # a word found in at most this many entries points at them
 _CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]")
+_DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}")
 # An embedded question starts a new clause: "could you remind me | who led the delegation".
 _EMBEDDED = re.compile(
     r"\s(?=(?:who|what|which|when|where|why|how|whether|quien|quienes|qui[eé]n|qui[eé]nes|"
@@ -104,8 +105,8 @@ class Thresholds:
     --calibrate`): the best in-scope accuracy with at least 97% of out-of-scope questions
     declined, a "did you mean" band of at least 5 points and a margin that asks on ties."""
 
-    answer: float = 55.0
-    suggest: float = 50.0
+    answer: float = 60.0
+    suggest: float = 55.0
     margin: float = 0.5
     spread: float = 20.0
     max_suggestions: int = 3
@@ -515,6 +516,7 @@ _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
 def _split(question: str) -> list[tuple[str, int]]:
     """The message's clauses, each with the number of the segment (the text between two
     punctuation marks) it comes from; at most MAX_CLAUSES, the rest joins the last one."""
+    question = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), question)  # U.S., D.C.
     parts = [p.strip() for p in _CLAUSE_BREAK.split(question)]
     marks = [m.group(0) for m in _CLAUSE_BREAK.finditer(question)]
     clauses: list[tuple[str, int]] = []

@@ -156,8 +156,18 @@ def test_decide_suggests_when_the_top_two_are_close():
     assert [c.entry.id for c in decision.suggestions] == ["e0", "e1", "e2"]
 
 
-def test_decide_suggests_middling_scores():
-    assert decide(_match(60), Thresholds(answer=70, suggest=45)).outcome is Outcome.SUGGEST
+def test_decide_answers_a_lone_middling_candidate():
+    """One clear candidate is an answer: "did you mean" with a single option asks nothing."""
+    decision = decide(_match(60, 20), Thresholds(answer=70, suggest=45))
+    assert decision.outcome is Outcome.ANSWER
+    assert decision.entry is not None
+    assert decision.entry.id == "e0"
+
+
+def test_decide_suggests_middling_scores_only_between_real_choices():
+    decision = decide(_match(60, 58, 20), Thresholds(answer=70, suggest=45))
+    assert decision.outcome is Outcome.SUGGEST
+    assert [c.entry.id for c in decision.suggestions] == ["e0", "e1"]
 
 
 def test_decide_declines_low_scores_and_nothing():

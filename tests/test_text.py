@@ -15,12 +15,14 @@ def test_fold_joins_dotted_abbreviations_and_drops_possessives():
     assert fold("don't") == fold("dont") == "dont"
 
 
-def test_stem_is_light_and_consistent():
-    assert stem("principles") == stem("principle")
-    assert stem("arrests") == stem("arrest")
-    assert stem("trafficking") == stem("trafficked")
-    assert stem("mexicanos") == stem("mexicano") == stem("mexicana")
-    assert stem("us") == "us"
+def test_stems_are_snowball_per_language():
+    assert stem("principles", "en") == stem("principle", "en")
+    assert stem("arrests", "en") == stem("arrest", "en")
+    assert stem("trafficking", "en") == stem("trafficked", "en")
+    assert stem("delegaciones", "es") == stem("delegacion", "es")
+    assert stem("detenidos", "es") == stem("detenido", "es")
+    assert stem("acordaron", "es") == stem("acordado", "es")
+    assert stem("us", "en") == stem("us", "es") == "us"
 
 
 def test_analyzer_resolves_phrases_synonyms_and_stop_words():
@@ -28,5 +30,32 @@ def test_analyzer_resolves_phrases_synonyms_and_stop_words():
         {"en": ["the", "who", "is"]}, {"us": ["united states"]}, {"arms": ["guns", "weapons"]}
     )
     analyzer = Analyzer(lexicon)
-    assert analyzer.terms("Who is the United States' gun envoy?") == ["us", stem("arms"), "envoy"]
-    assert analyzer.terms("weapons, guns and arms") == [stem("arms"), "and"]
+    assert analyzer.terms("Who is the United States' gun envoy?") == ["us", "arms", "envoy"]
+    assert analyzer.terms("weapons, guns and arms") == ["arms", "and"]
+
+
+def test_a_synonym_is_read_in_either_language():
+    lexicon = Lexicon.build({}, {}, {"arms": ["firearms", "armas"]})
+    analyzer = Analyzer(lexicon)
+    assert analyzer.readings("firearm")[0] == "arms"  # the English stem of "firearms"
+    assert analyzer.canonical("armas", "es") == "arms"
+    assert analyzer.terms("armas de fuego", "es")[0] == "arms"
+
+
+def test_a_stop_word_that_is_also_a_synonym_keeps_its_reading():
+    """The Snowball lists are used as published; the lexicon's own readings win."""
+    lexicon = Lexicon.build({"en": ["after", "the"]}, {}, {"next": ["after", "later"]})
+    assert Analyzer(lexicon).terms("the talks after") == ["talk", "next"]
+
+
+def test_shorthand_and_question_words_are_kept_apart_from_stop_words():
+    lexicon = Lexicon.build(
+        {"en": ["who", "the"], "es": ["que"]},
+        {},
+        {},
+        question_words=["who"],
+        shorthand={"q": "que", "u": "you"},
+    )
+    assert "who" not in lexicon.stop_words
+    assert lexicon.asking_words == {"who"}
+    assert lexicon.shorthand["q"] == "que"

@@ -307,11 +307,11 @@ def _leave_one_out(answerer: Answerer, *, as_json: bool) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return EXIT_OK
     print(f"leave-one-out: {len(results)} phrasings, each removed in turn")
-    for language, report in found.items():
-        right = report.in_scope - len(report.misses)
+    for language, figures in found.items():
+        right = figures.in_scope - len(figures.misses)
         print(
-            f"[{language}] reached its entry: {report.accuracy:.1%} ({right}/{report.in_scope}); "
-            f"declined: {report.flat_decline_rate:.1%}; did-you-mean: {report.suggest_share:.1%}"
+            f"[{language}] reached its entry: {figures.accuracy:.1%} ({right}/{figures.in_scope}); "
+            f"declined: {figures.flat_decline_rate:.1%}; did-you-mean: {figures.suggest_share:.1%}"
         )
     misses = found["all"].misses
     if misses:

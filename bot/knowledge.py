@@ -392,13 +392,13 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
             stop_words,
             parsed.phrases,
             parsed.synonyms,
-            parsed.question_words,
-            parsed.off_topic,
-            parsed.question_starts,
-            parsed.contrast,
-            parsed.shorthand,
-            parsed.fallback,
-            parsed.else_words,
+            question_words=parsed.question_words,
+            off_topic=parsed.off_topic,
+            question_starts=parsed.question_starts,
+            contrast=parsed.contrast,
+            shorthand=parsed.shorthand,
+            fallback=parsed.fallback,
+            else_words=parsed.else_words,
         )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))

@@ -405,7 +405,7 @@ class Matcher:
     def _sibling(self, set_aside: Mapping[str, Candidate]) -> tuple[Entry, Candidate] | None:
         """The first related entry of a set-aside entry that is not set aside itself, with the
         set-aside entry's candidate."""
-        for entry_id, named in set_aside.items():
+        for named in set_aside.values():
             for related in named.entry.related:
                 if related not in set_aside and related in self._positions:
                     return self.entries[self._positions[related]], named
@@ -508,8 +508,11 @@ _ACCENTED_QUESTION_WORD = re.compile(
 )
 # Words after which a question word does not start a new clause.
 _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
-    "of in on at for about from with to by into than and or but so "
-    "por para de a en con sin sobre cada lo el la los las y o pero pues".split()
+    (
+        *("of", "in", "on", "at", "for", "about", "from", "with", "to", "by", "into", "than"),
+        *("and", "or", "but", "so", "por", "para", "de", "a", "en", "con", "sin", "sobre"),
+        *("cada", "lo", "el", "la", "los", "las", "y", "o", "pero", "pues"),
+    )
 )
 
 

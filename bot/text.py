@@ -88,6 +88,7 @@ class Lexicon:
         stop_words: Mapping[str, Iterable[str]],
         phrases: Mapping[str, Iterable[str]],
         synonyms: Mapping[str, Iterable[str]],
+        *,
         question_words: Iterable[str] = (),
         off_topic: Iterable[str] = (),
         question_starts: Iterable[str] = (),

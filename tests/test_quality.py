@@ -1,4 +1,4 @@
-"""Quality floors on the labelled evaluation set, and the eval/bench tooling itself."""
+"""Answer quality on the labelled sets (held-out floors, calibration) and the eval/bench tooling."""
 
 from __future__ import annotations
 
@@ -10,65 +10,168 @@ from bot import bench, evaluation
 from bot.cli import EXIT_OK, main
 from bot.matching import Thresholds
 
+# What `agreement-bot eval` measured on the held-out half when these floors were set. Issue 10's
+# targets (HELD_OUT_*_FLOOR and MAX_GAP in bot/evaluation.py) are not all reached yet; these
+# floors keep what was reached, so that no change makes the held-out figures worse.
+HELD_OUT_RATCHET = {
+    "en": {"accuracy": 0.84, "decline_rate": 0.88},
+    "es": {"accuracy": 0.80, "decline_rate": 0.95},
+}
+MAX_GAP_RATCHET = 0.14
+LOO_FLOOR = 0.88  # leave-one-out over the knowledge base's own phrasings
+
 
 @pytest.fixture(scope="module")
-def matches(answerer):
-    cases = evaluation.load_cases(evaluation.DEFAULT_EVAL_FILE)
-    return evaluation.run_cases(answerer, cases)
+def realistic(answerer):
+    halves = evaluation.split_cases(evaluation.load_cases(evaluation.REAL_EVAL_FILE))
+    return {name: evaluation.run_cases(answerer, cases) for name, cases in halves.items()}
 
 
-def test_evaluation_set_is_big_enough_and_well_labelled(answerer):
-    cases = evaluation.load_cases(evaluation.DEFAULT_EVAL_FILE)
-    english = [c for c in cases if c.language == "en"]
-    assert len(english) >= 250
-    assert sum(not c.in_scope for c in english) >= 60
-    near = [c for c in english if c.group == "decline_near"]
-    assert len(near) >= sum(not c.in_scope for c in english) / 2
-    spanish = [c for c in cases if c.language == "es"]
-    assert len(spanish) >= 80
-    assert sum(not c.in_scope for c in spanish) >= 20
+@pytest.fixture(scope="module")
+def tuning_sets(answerer):
+    return {
+        path.name: evaluation.run_cases(answerer, evaluation.load_cases(path))
+        for path in evaluation.TUNING_FILES
+    }
+
+
+def _by_language(scored, answerer):
+    return evaluation.by_language(evaluation.judge(scored, answerer.thresholds))
+
+
+def test_realistic_set_is_big_enough_and_well_labelled(answerer):
+    cases = evaluation.load_cases(evaluation.REAL_EVAL_FILE)
+    assert len(cases) >= 250
+    assert sum(c.language == "es" for c in cases) >= 80
+    outside = [c for c in cases if not c.in_scope]
+    assert len(outside) >= 60
+    assert sum(c.group == "decline_near" for c in outside) >= len(outside) / 2
     assert evaluation.unknown_labels(cases, answerer) == []
-    covered = {c.expected for c in cases if c.in_scope}
-    assert covered == {e.id for e in answerer.knowledge.entries}
+    kinds = {c.expected for c in cases if c.in_scope}
+    assert kinds == {e.id for e in answerer.knowledge.entries}
 
 
-def test_quality_floors_hold_for_every_language(matches, answerer):
-    for report in evaluation.reports(evaluation.judge(matches, answerer.thresholds)):
+def test_the_split_is_a_fixed_rule_of_the_text_alone():
+    cases = evaluation.load_cases(evaluation.REAL_EVAL_FILE)
+    halves = evaluation.split_cases(cases)
+    assert len(halves["tuning"]) + len(halves["held-out"]) == len(cases)
+    for half in halves.values():
+        assert len(half) >= 0.4 * len(cases)
+        assert {c.language for c in half} == {"en", "es"}
+    # the same text lands in the same half wherever it sits and however it is capitalised
+    question = cases[0].question
+    assert evaluation.half_of(question) == evaluation.half_of(question.upper() + " ")
+
+
+def test_every_tuning_file_is_labelled_with_entry_ids(answerer):
+    for path in evaluation.TUNING_FILES:
+        assert evaluation.unknown_labels(evaluation.load_cases(path), answerer) == [], path
+
+
+def test_held_out_half_keeps_its_floors_in_each_language(realistic, answerer):
+    held_out = _by_language(realistic["held-out"], answerer)
+    for language, floors in HELD_OUT_RATCHET.items():
+        report = held_out[language]
+        for figure, floor in floors.items():
+            assert getattr(report, figure) >= floor, evaluation.format_report(report)
+
+
+def test_tuning_and_held_out_halves_stay_close(realistic, answerer):
+    tuning = _by_language(realistic["tuning"], answerer)
+    held_out = _by_language(realistic["held-out"], answerer)
+    for language in ("en", "es"):
+        for figure in ("accuracy", "decline_rate"):
+            gap = getattr(tuning[language], figure) - getattr(held_out[language], figure)
+            assert gap <= MAX_GAP_RATCHET, (language, figure, gap)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10's held-out targets are not all reached yet")
+def test_held_out_half_meets_the_issue_targets(realistic, answerer):
+    problems = evaluation.split_problems(
+        _by_language(realistic["tuning"], answerer), _by_language(realistic["held-out"], answerer)
+    )
+    assert problems == []
+
+
+def test_first_evaluation_set_keeps_its_floors(tuning_sets, answerer):
+    scored = tuning_sets[evaluation.DEFAULT_EVAL_FILE.name]
+    for report in evaluation.reports(evaluation.judge(scored, answerer.thresholds)):
         assert report.accuracy >= evaluation.ACCURACY_FLOOR, evaluation.format_report(report)
         assert report.decline_rate >= evaluation.DECLINE_FLOOR, evaluation.format_report(report)
 
 
-def test_shipped_thresholds_are_the_calibrated_ones(matches, answerer):
-    calibrated, _ = evaluation.calibrate(matches)
+def test_shipped_thresholds_are_the_calibrated_ones(realistic, tuning_sets, answerer):
+    """Calibrated on everything but the held-out half, which never tunes anything."""
+    tuned = [*realistic["tuning"], *(s for found in tuning_sets.values() for s in found)]
+    calibrated, report = evaluation.calibrate(tuned)
     shipped = answerer.thresholds
     assert (calibrated.answer, calibrated.suggest, calibrated.margin) == (
         shipped.answer,
         shipped.suggest,
         shipped.margin,
     )
+    assert report.decline_rate >= 0.96
+    assert calibrated.answer - calibrated.suggest >= 5
 
 
-def test_calibration_respects_the_decline_constraint(matches):
-    thresholds, report = evaluation.calibrate(matches, min_decline=0.97)
-    assert report.decline_rate >= 0.97
-    assert thresholds.answer - thresholds.suggest >= 5
+def test_leave_one_out_reaches_most_entries_from_the_other_phrasings(answerer):
+    results = evaluation.leave_one_out(answerer)
+    assert len(results) == sum(
+        len(e.text(lang).questions) for e in answerer.knowledge.entries for lang in ("en", "es")
+    )
+    found = evaluation.by_language(results)
+    for report in found.values():
+        assert report.accuracy >= LOO_FLOOR, evaluation.format_report(report)
 
 
-def test_misses_are_reported_with_scores(matches):
-    report = evaluation.summarise(evaluation.judge(matches, Thresholds(answer=99, suggest=98)))
+def test_misses_are_reported_with_scores(tuning_sets):
+    scored = tuning_sets[evaluation.DEFAULT_EVAL_FILE.name]
+    report = evaluation.summarise(evaluation.judge(scored, Thresholds(answer=99, suggest=98)))
     assert report.misses
     text = evaluation.format_report(report)
     assert "expected" in text
     assert "runner-up" in text
 
 
-def test_eval_command_prints_figures_and_json(capsys):
-    assert main(["eval"]) == EXIT_OK
+def test_small_talk_is_judged_as_production_answers_it(answerer):
+    cases = [
+        evaluation.Case("hello", evaluation.DECLINE, "en", "decline_far"),
+        evaluation.Case("hello, who led the delegation?", "delegation", "en", "delegation"),
+    ]
+    results = evaluation.judge(evaluation.run_cases(answerer, cases), answerer.thresholds)
+    assert [r.outcome for r in results] == [evaluation.SMALL_TALK, "answer"]
+    assert all(r.correct for r in results)
+
+
+def test_eval_command_prints_both_halves_side_by_side(capsys):
+    code = main(["eval"])
     out = capsys.readouterr().out
-    assert "in-scope top-1 accuracy" in out
-    assert main(["eval", "--json"]) == EXIT_OK
+    assert code in (EXIT_OK, 1)
+    header = out.splitlines()[1]
+    for column in ("tuning", "held-out", "more.yaml", "third.yaml", "eval.yaml"):
+        assert column in header
+    assert "in-scope right" in out
+    assert "held-out misses are not shown" in out
+    assert main(["eval", "--json"]) == code
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["held-out"]) == {"all", "en", "es"}
+    assert "misses" not in data["held-out"]["all"]
+
+
+def test_eval_of_one_file_prints_figures_and_json(capsys):
+    path = evaluation.DEFAULT_EVAL_FILE
+    assert main(["eval", str(path)]) == EXIT_OK
+    assert "in-scope top-1 accuracy" in capsys.readouterr().out
+    assert main(["eval", str(path), "--json"]) == EXIT_OK
     data = json.loads(capsys.readouterr().out)
     assert data["reports"][0]["accuracy"] >= evaluation.ACCURACY_FLOOR
+
+
+def test_eval_loo_prints_figures(capsys):
+    assert main(["eval", "--loo"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "leave-one-out" in out
+    assert "[en] reached its entry" in out
 
 
 def test_eval_rejects_unknown_labels(tmp_path, capsys):
@@ -98,5 +201,11 @@ def test_generated_knowledge_bases_are_valid_and_matchable(knowledge):
     assert len(entries) == 50
     assert len(questions) == 300
     matcher = bench.Matcher(entries, bench.Analyzer(knowledge.lexicon))
-    timing = bench.time_matcher(matcher, questions[:20], passes=1)
-    assert timing.median_ms >= 0
+    assert matcher.match(questions[0]).best is not None
+
+
+def test_long_messages_for_the_benchmark_are_long_and_reproducible():
+    questions = ["who led the delegation?", "¿qué acordaron?"]
+    messages = bench.long_messages(questions, count=20)
+    assert messages == bench.long_messages(questions, count=20)
+    assert all(bench.LONG_MIN <= len(m) <= bench.LONG_MAX for m in messages)

@@ -39,8 +39,8 @@ check: $(VENV)/.installed-run
 	$(PY) -m bot check
 
 eval: $(VENV)/.installed-run
-	$(PY) -m bot eval
-	$(PY) -m bot eval tests/data/holdout.yaml || true
+	$(PY) -m bot eval || true
+	$(PY) -m bot eval --loo
 
 bench: $(VENV)/.installed-run
 	$(PY) -m bot bench

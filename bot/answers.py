@@ -18,13 +18,22 @@ from bot.replies import Button, Paragraph, ParagraphBuilder, Reply, plain
 from bot.smalltalk import SmallTalk, small_talk
 from bot.text import Analyzer, fold
 
-MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning only
+MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning and its end
 ECHO_CHARS: Final = 120  # how much of a declined question is quoted back
 MAX_RELATED: Final = 3
 ANSWER_PREFIX: Final = "a"  # callback data "a:<language>:<entry id>" answers an entry
 PICK_PREFIX: Final = "s"  # "s:<language>:<entry id>": the same, picked from "did you mean"
 VOTE_PREFIX: Final = "f"  # "f:<language>:<+|->:<entry id>": 👍 or 👎 on an answer
 TOPICS_PREFIX: Final = "t"  # callback data "t:<language>" lists the topics
+
+
+def clip(text: str) -> str:
+    """At most MAX_QUESTION_CHARS: a longer message keeps its beginning and its end, where a
+    question usually stands ("Who led it? I ask because ..." or "... so who led it?")."""
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text
+    half = MAX_QUESTION_CHARS // 2
+    return f"{text[:half]} … {text[-half:]}"
 
 
 def answer_data(entry_id: str, language: Language, prefix: str = ANSWER_PREFIX) -> str:
@@ -84,7 +93,7 @@ class Answerer:
 
     def decide(self, question: str) -> Decision:
         """The matcher's ranking of `question` and the outcome the thresholds choose."""
-        return decide(self.matcher.match(question[:MAX_QUESTION_CHARS]), self.thresholds)
+        return decide(self.matcher.match(clip(question)), self.thresholds)
 
     def answer(
         self, question: str, language: Language | None = None, hint: str | None = None
@@ -118,7 +127,7 @@ class Answerer:
     ) -> tuple[Language, list[Reply]]:
         """Answer cards for inline mode, best first: the main topics for an empty query, the
         entries that score at least the "did you mean" cut-off otherwise (maybe none)."""
-        query = query.strip()[:MAX_QUESTION_CHARS]
+        query = clip(query.strip())
         if not query:
             language = language_of_code(hint) or DEFAULT_LANGUAGE
             return language, [self.card(e, language) for e in self.knowledge.commands[:limit]]

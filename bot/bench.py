@@ -174,12 +174,12 @@ def run(knowledge: KnowledgeBase, questions: Sequence[str], sizes: Sequence[int]
         floor_passes = 5 if len(entries) < 1000 else 1  # the floor is slow on large bases
         floor = time_floor(all_phrasings(entries), asked, passes=floor_passes)
         rows.append(
-            f"{label:<28} {ours.median_ms:8.3f} {ours.p99_ms:8.3f}   "
+            f"{label:<32} {ours.median_ms:8.3f} {ours.p99_ms:8.3f}   "
             f"{floor.median_ms:8.3f} {floor.p99_ms:8.3f}   {ours.median_ms / floor.median_ms:6.2f}x"
             f"   {build:6.2f}s"
         )
     header = (
-        f"{'one match (ms)':<28} {'median':>8} {'p99':>8}   {'floor md':>8} {'floor 99':>8}"
+        f"{'one match (ms)':<32} {'median':>8} {'p99':>8}   {'floor md':>8} {'floor 99':>8}"
         f"   {'ratio':>7}   {'index':>7}"
     )
     startup = startup_seconds()

@@ -41,7 +41,7 @@ from bot.text import Analyzer, fold
 MIN_REPAIR_LENGTH = 6  # shorter words are too often one edit away from another real word
 MIN_NAME_REPAIR_LENGTH = 5  # ... except toward a person's name ("gerts" -> "gertz")
 MIN_SHORT_REPAIR_LENGTH = 3  # short words: swapped letters ("teh"), or one edit to a function word
-MAX_CLAUSES = 12  # a longer message is scored on its first clauses (and as a whole)
+MAX_CLAUSES = 12  # a longer message keeps its first and last clauses, the middle in one
 MAX_SPAN = 3  # clauses in one scored part
 DISTINCTIVE = 3  # a word found in at most this many entries points at them
 _CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]")
@@ -518,7 +518,7 @@ _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
 
 def _split(question: str) -> list[tuple[str, int]]:
     """The message's clauses, each with the number of the segment (the text between two
-    punctuation marks) it comes from; at most MAX_CLAUSES, the rest joins the last one."""
+    punctuation marks) it comes from; at most MAX_CLAUSES, the middle ones joined into one."""
     question = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), question)  # U.S., D.C.
     parts = [p.strip() for p in _CLAUSE_BREAK.split(question)]
     marks = [m.group(0) for m in _CLAUSE_BREAK.finditer(question)]
@@ -536,9 +536,10 @@ def _split(question: str) -> list[tuple[str, int]]:
             if segment < len(marks) and "?" in marks[segment]:
                 pieces[-1] += "?"
             clauses.extend((piece, segment) for piece in pieces)
-    if len(clauses) > MAX_CLAUSES:
-        rest = " ".join(text for text, _ in clauses[MAX_CLAUSES - 1 :])
-        clauses = [*clauses[: MAX_CLAUSES - 1], (rest, clauses[MAX_CLAUSES - 1][1])]
+    if len(clauses) > MAX_CLAUSES:  # questions open or close a long message: keep both ends
+        keep = MAX_CLAUSES // 2
+        middle = " ".join(text for text, _ in clauses[keep - 1 : -keep])
+        clauses = [*clauses[: keep - 1], (middle, clauses[keep - 1][1]), *clauses[-keep:]]
     return clauses or [(question, 0)]
 
 

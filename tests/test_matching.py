@@ -189,3 +189,87 @@ def test_matcher_works_on_a_tiny_knowledge_base_without_lexicon():
     assert matcher.match("puppies").best.entry.id == "dogs"
     assert matcher.match("kitens").best.entry.id == "cats"  # repaired typo
     assert matcher.match("submarines").candidates == ()
+
+
+# ------------------------------------------------------------------ real messages
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        (
+            "Good morning! My grandmother keeps asking me about this and I never know what to"
+            " tell her. Who headed the Mexican delegation?",
+            "delegation",
+        ),
+        ("ok thanks. also, what are the four principles?", "principles"),
+        (
+            "Hola, buenas noches, estoy haciendo una tarea para la escuela y me piden saber quién"
+            " es el secretario de Marina, gracias",
+            "morales",
+        ),
+        ("we argued about tariffs all night - anyway, what did they agree on?", "agreement"),
+    ],
+)
+def test_chatty_wrapping_does_not_hide_the_question(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("hwo led teh delegation", "delegation"),
+        ("waht r the principles", "principles"),
+        ("q acordaron mexico y eu", "agreement"),
+        ("xq hicieron esto", "goal"),
+    ],
+)
+def test_typos_in_short_words_and_texting_forms(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("besides fentanyl, what else do they want to stop?", "arms"),
+        ("aparte del fentanilo, qué más quieren frenar?", "arms"),
+        ("not the drugs part, the guns part: what does it say?", "arms"),
+        ("apart from mutual trust, what other principles?", "principles"),
+    ],
+)
+def test_contrast_sets_a_topic_aside(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who is Canada's defence minister?",
+        "how much cocaine comes from Colombia",
+        "quién es el secretario de Hacienda",
+        "do you think this plan will work?",
+    ],
+)
+def test_a_foreign_subject_or_an_opinion_is_declined(answerer, question):
+    assert outcome_of(answerer, question)[0] is Outcome.DECLINE
+
+
+def test_the_news_itself_is_asked_with_framing_words_only(answerer):
+    assert outcome_of(answerer, "what's the news?") == (Outcome.ANSWER, "agreement")
+    assert outcome_of(answerer, "¿de qué trata la nota?") == (Outcome.ANSWER, "agreement")
+    # in a message with a topic of its own, "the article" is only framing
+    assert outcome_of(answerer, "what does the article say about guns") == (Outcome.ANSWER, "arms")
+
+
+def test_the_scored_part_is_shown_and_dotted_abbreviations_stay_whole(answerer):
+    match = answerer.decide("Thanks a lot. Which U.S. officials were at the meetings?").match
+    assert match.best is not None
+    assert match.best.entry.id == "us-officials"
+    assert "U" not in match.part.split()
+
+
+def test_very_long_and_unpunctuated_messages_are_matched(answerer):
+    long_question = "who led the delegation " + "and then " * 300
+    assert answerer.decide(long_question).match.best is not None
+    many_clauses = ", ".join(["hello"] * 200) + ", who led the delegation?"
+    assert outcome_of(answerer, many_clauses)[1] is not None

@@ -146,9 +146,12 @@ class Answerer:
             f"question:    {question.strip()!r}",
             f"normalised:  {fold(question)!r}",
             f"language:    {self.detector.detect(question, None, match.repaired)}",
+            f"part:        {match.part or '(the whole message)'}",
             f"terms:       {' '.join(match.terms) or '(none)'}",
             f"unknown:     {' '.join(match.unknown) or '(none)'}",
             "repairs:     " + (", ".join(f"{a} -> {b}" for a, b in match.corrections) or "(none)"),
+            f"off-topic:   {' '.join(match.off_topic) or '(none)'}",
+            f"set aside:   {' '.join(match.set_aside) or '(none)'}",
             f"candidates:  score = coverage of the question x {mix:g} + phrasing F1 x {1 - mix:g}",
         ]
         for c in match.candidates:

@@ -75,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         "file",
         nargs="?",
         type=Path,
-        help="a labelled file to score alone (default: tests/data/real.yaml, tuning and "
-        "held-out halves side by side, with tests/data/eval.yaml beside them)",
+        help="a labelled file to score alone (default: the tuning and held-out halves of "
+        "tests/data/real.yaml side by side, with the other tuning sets beside them)",
     )
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.add_argument(
@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--calibrate",
         action="store_true",
-        help="also search the thresholds that maximise accuracy with >= 97%% declined",
+        help="also search the thresholds that maximise accuracy with >= 96%% declined in "
+        "each language (never on the held-out half)",
     )
     curator = commands.add_parser(
         "report", help="the curator's report: unanswered questions, 👎 answers, picks"

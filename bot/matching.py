@@ -340,30 +340,66 @@ class Matcher:
         clauses = [_Clause.read(self, text, segment) for text, segment in _split(question)]
         if not any(c.terms for c in clauses):  # "what's the news?": framing is all there is
             clauses = [c.with_fallback(self.analyzer.lexicon.fallback) for c in clauses]
+        set_aside = self._set_aside(clauses)
+        corrections = tuple(fix for c in clauses for fix in c.corrections)
         off_topic = tuple(w for c in clauses for w in c.off_topic)
-        idf = self._index.idf
+        best = self._best_part(question, clauses, set_aside, limit)
+        if best is None:
+            terms = tuple(dict.fromkeys(t for c in clauses for t in c.terms))
+            unknown = tuple(t for t in terms if t not in self._index.idf)
+            return Match(question, terms, unknown, corrections, (), "", off_topic)
+        candidates, anchored = best.candidates, best.anchored
+        sibling = self._sibling(set_aside) if set_aside and not anchored else None
+        if sibling is not None and self._asks_what_else(clauses):
+            # "besides fentanyl, what else?": the rest names nothing of its own, so it asks
+            # for the set-aside entry's closest sibling, as surely as the contrast clause
+            # named that entry.
+            candidates, anchored = (sibling,), True
+        return dataclasses.replace(
+            best,
+            corrections=corrections,
+            candidates=candidates,
+            off_topic=off_topic,
+            anchored=anchored,
+            set_aside=tuple(set_aside),
+        )
+
+    def _set_aside(self, clauses: Sequence[_Clause]) -> dict[str, Candidate]:
+        """Entries that contrast clauses set aside, with their score there, unless the rest of
+        the message names the entry itself ("besides mutual trust, what other principles")."""
         asked = {t for c in clauses if not c.contrast for t in c.terms}
-        set_aside: dict[str, Candidate] = {}  # entry id -> its score in the contrast clause
+        found: dict[str, Candidate] = {}
         for clause in clauses:
             ranked = self._rank(clause.terms, 1) if clause.contrast else ()
             if ranked and not self._names_entry(asked - set(clause.terms), ranked[0].entry):
-                set_aside.setdefault(ranked[0].entry.id, ranked[0])
+                found.setdefault(ranked[0].entry.id, ranked[0])
+        return found
+
+    def _best_part(
+        self,
+        question: str,
+        clauses: Sequence[_Clause],
+        set_aside: Mapping[str, Candidate],
+        limit: int,
+    ) -> Match | None:
+        """The best-scoring part of the message: its best candidate's score, times the
+        square root of the part's share of the known words (so that dropping words the
+        knowledge base knows is not rewarded). Segments with an off-topic word are skipped."""
+        idf = self._index.idf
         known_total = sum(idf.get(t, 0.0) for c in clauses if not c.contrast for t in c.terms)
+        vetoed = {c.segment for c in clauses if c.off_topic}
         best: Match | None = None
         best_key = -1.0
-        vetoed = {c.segment for c in clauses if c.off_topic}
         for first, last in _spans(clauses):
             span = clauses[first:last]
             if any(c.segment in vetoed for c in span):
                 continue
-            terms = list(dict.fromkeys(t for c in span if not c.contrast for t in c.terms))
-            candidates = tuple(
-                c for c in self._rank(terms, limit + len(set_aside)) if c.entry.id not in set_aside
-            )[:limit]
+            terms = tuple(dict.fromkeys(t for c in span if not c.contrast for t in c.terms))
+            ranked = self._rank(terms, limit + len(set_aside))
+            candidates = tuple(c for c in ranked if c.entry.id not in set_aside)[:limit]
             if not candidates:
                 continue
-            known = sum(idf.get(t, 0.0) for t in terms)
-            share = known / known_total if known_total else 1.0
+            share = sum(idf.get(t, 0.0) for t in terms) / known_total if known_total else 1.0
             key = candidates[0].score * share**self.scoring.part_power
             if key <= best_key:
                 continue
@@ -371,47 +407,25 @@ class Matcher:
             part = "" if (first, last) == (0, len(clauses)) else " ".join(c.text for c in span)
             unknown = tuple(t for t in terms if t not in idf)
             anchored = self._names_entry(set(terms), candidates[0].entry)
-            best = Match(question, tuple(terms), unknown, (), candidates, part, (), anchored)
-        corrections = tuple(fix for c in clauses for fix in c.corrections)
-        if best is None:
-            terms = list(dict.fromkeys(t for c in clauses for t in c.terms))
-            unknown = tuple(t for t in terms if t not in idf)
-            return Match(question, tuple(terms), unknown, corrections, (), "", off_topic)
-        candidates = best.candidates
+            best = Match(question, terms, unknown, (), candidates, part, anchored=anchored)
+        return best
+
+    def _asks_what_else(self, clauses: Sequence[_Clause]) -> bool:
+        """True when a clause that is not a contrast asks "what else" ("¿qué más?")."""
         else_words = self.analyzer.lexicon.else_words
-        asks_else = any(
-            c.asks and not c.contrast and else_words.intersection(fold(c.text).split())
+        return any(
+            c.asks and not c.contrast and not else_words.isdisjoint(fold(c.text).split())
             for c in clauses
         )
-        if set_aside and not best.anchored and asks_else:
-            # "besides fentanyl, what else?": the rest names nothing of its own, so it asks
-            # for the set-aside entry's closest sibling, the first of its related entries,
-            # as surely as the contrast clause named that entry.
-            found = self._sibling(set_aside)
-            if found is not None:
-                sibling, named = found
-                candidates = (
-                    Candidate(sibling, named.score, named.phrasing, named.coverage, named.overlap),
-                )
-        return Match(
-            question,
-            best.terms,
-            best.unknown,
-            corrections,
-            candidates,
-            best.part,
-            off_topic,
-            best.anchored or candidates is not best.candidates,
-            tuple(set_aside),
-        )
 
-    def _sibling(self, set_aside: Mapping[str, Candidate]) -> tuple[Entry, Candidate] | None:
-        """The first related entry of a set-aside entry that is not set aside itself, with the
-        set-aside entry's candidate."""
+    def _sibling(self, set_aside: Mapping[str, Candidate]) -> Candidate | None:
+        """The first related entry of a set-aside entry that is not set aside itself (its
+        closest sibling), scored as the set-aside entry was."""
         for named in set_aside.values():
             for related in named.entry.related:
                 if related not in set_aside and related in self._positions:
-                    return self.entries[self._positions[related]], named
+                    entry = self.entries[self._positions[related]]
+                    return Candidate(entry, named.score, named.phrasing, named.coverage, 0.0)
         return None
 
     def _names_entry(self, terms: set[str], entry: Entry) -> bool:

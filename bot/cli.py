@@ -231,7 +231,8 @@ def _evaluate(
 def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) -> int:
     """real.yaml's tuning and held-out halves side by side, the other tuning sets beside them."""
     real = _read_cases(answerer, evaluation.REAL_EVAL_FILE)
-    others = {path.name: _read_cases(answerer, path) for path in evaluation.TUNING_FILES}
+    files = (evaluation.FRESH_EVAL_FILE, *evaluation.TUNING_FILES)
+    others = {path.name: _read_cases(answerer, path) for path in files}
     if real is None or any(cases is None for cases in others.values()):
         return EXIT_INVALID
     halves = evaluation.split_cases(real)
@@ -252,9 +253,10 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
         for r in first.values()
         if not r.passes()
     ]
-    tuned = [m for name, found in matched.items() if name != "held-out" for m in found]
+    unseen = {"held-out", evaluation.FRESH_EVAL_FILE.name}  # never tuned on: no misses shown
+    tuned = [m for name, found in matched.items() if name not in unseen for m in found]
     misses = [
-        r for name, found in results.items() if name != "held-out" for r in found if not r.correct
+        r for name, found in results.items() if name not in unseen for r in found if not r.correct
     ]
     if as_json:
         data: dict[str, object] = {
@@ -273,12 +275,14 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
     )
     print(evaluation.format_table(list(columns.items())))
     if misses:
-        print(f"misses outside the held-out half ({len(misses)}; held-out misses are not shown):")
+        print(
+            f"misses in the tuning sets ({len(misses)}; held-out and fresh misses are not shown):"
+        )
         print(evaluation.format_misses(misses))
     if calibrating:
         best, report = evaluation.calibrate(tuned)
         print(
-            f"calibrated on everything but the held-out half: answer {best.answer:g}, "
+            f"calibrated on the tuning sets: answer {best.answer:g}, "
             f"suggest {best.suggest:g}, margin {best.margin:g}"
         )
         print(evaluation.format_report(report, show_misses=False))

@@ -163,7 +163,7 @@ def test_eval_command_prints_both_halves_side_by_side(capsys):
     out = capsys.readouterr().out
     assert code in (EXIT_OK, 1)
     header = out.splitlines()[1]
-    for column in ("tuning", "held-out", "fresh.yaml", "more.yaml", "third.yaml", "eval.yaml"):
+    for column in ("tuning", "held-out", "fresh.yaml", "more.yaml", "fourth.yaml", "eval.yaml"):
         assert column in header
     assert "in-scope right" in out
     assert "held-out and fresh misses are not shown" in out

@@ -513,7 +513,8 @@ class _Clause:
             or any(w in lexicon.question_starts for w in fixed[:3])
             or _ACCENTED_QUESTION_WORD.search(text) is not None
         )
-        foreign = tuple(w for w in words if w in lexicon.off_topic)
+        joined = matcher.analyzer.words(folded)  # phrases too ("good job" -> opinion)
+        foreign = tuple(dict.fromkeys(w for w in (*words, *joined) if w in lexicon.off_topic))
         return cls(
             text, tuple(terms), tuple(corrections), asks, foreign, opening is not None, segment
         )

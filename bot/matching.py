@@ -45,6 +45,12 @@ MAX_CLAUSES = 12  # a longer message keeps its first and last clauses, the middl
 MAX_SPAN = 3  # clauses in one scored part
 DISTINCTIVE = 3  # a word found in at most this many entries points at them
 _CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]")
+_TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)
+# "us" after a verb that takes an object is the pronoun, not the United States ("wants us").
+_PRONOUN_US = re.compile(
+    r"\b((?:let|lets|help|helps|tell|told|give|gave|show|showed|want|wants|wanted|ask|asks|"
+    r"asked|make|makes|made|keep|keeps|get|gets|got) )us\b"
+)
 _DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}")
 # An embedded question starts a new clause: "could you remind me | who led the delegation".
 _EMBEDDED = re.compile(
@@ -272,6 +278,8 @@ class Matcher:
             return None
         if word in self.analyzer.lexicon.off_topic:
             return None
+        if word.endswith("in") and self._is_known(word + "g"):
+            return word + "g"  # a dropped g: "hopin", "talkin"
         return self._repair_word(word)
 
     def _repair_uncached(self, word: str) -> str | None:
@@ -499,7 +507,7 @@ class _Clause:
     @classmethod
     def read(cls, matcher: Matcher, text: str, segment: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
-        folded = fold(text)
+        folded = fold(_PRONOUN_US.sub(r"\1we", text))
         opening = next((c for c in lexicon.contrast if (folded + " ").startswith(c + " ")), None)
         if opening is not None:
             folded = folded[len(opening) :]
@@ -538,6 +546,7 @@ def _split(question: str) -> list[tuple[str, int]]:
     """The message's clauses, each with the number of the segment (the text between two
     punctuation marks) it comes from; at most MAX_CLAUSES, the middle ones joined into one."""
     question = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), question)  # U.S., D.C.
+    question = _TLDR.sub("tldr", question)
     parts = [p.strip() for p in _CLAUSE_BREAK.split(question)]
     marks = [m.group(0) for m in _CLAUSE_BREAK.finditer(question)]
     clauses: list[tuple[str, int]] = []

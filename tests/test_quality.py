@@ -14,7 +14,7 @@ from bot.matching import Thresholds
 # targets (HELD_OUT_*_FLOOR and MAX_GAP in bot/evaluation.py) are not all reached yet; these
 # floors keep what was reached, so that no change makes the held-out figures worse.
 HELD_OUT_RATCHET = {
-    "en": {"accuracy": 0.83, "decline_rate": 0.94},
+    "en": {"accuracy": 0.84, "decline_rate": 0.94},
     "es": {"accuracy": 0.83, "decline_rate": 0.95},
 }
 MAX_GAP_RATCHET = 0.12

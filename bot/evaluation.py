@@ -95,13 +95,7 @@ class Result:
 
         Out of scope: declined (small talk counts: it states no fact).
         """
-        if self.case.in_scope:
-            return (
-                self.outcome == Outcome.ANSWER
-                and self.entry_id == self.case.expected
-                and (self.neutral or self.language == self.case.language)
-            )
-        return self.outcome in (Outcome.DECLINE, SMALL_TALK)
+        return is_right(self.case, self.outcome, self.entry_id, self.language, self.neutral)
 
 
 @dataclass(frozen=True)
@@ -139,6 +133,20 @@ class Report:
             for m in self.misses
         ]
         return data
+
+
+def is_right(
+    case: Case, outcome: str, entry_id: str | None, language: Language, neutral: bool
+) -> bool:
+    """In scope: the labelled entry answered, in the case's language unless it shows none.
+    Out of scope: declined, or met with small talk (which states no fact)."""
+    if case.in_scope:
+        return (
+            outcome == Outcome.ANSWER
+            and entry_id == case.expected
+            and (neutral or language == case.language)
+        )
+    return outcome in (Outcome.DECLINE, SMALL_TALK)
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -264,18 +272,16 @@ def _quick_figures(matches: Sequence[Scored], thresholds: Thresholds) -> tuple[f
         else:
             outcome = decide(scored.match, thresholds).outcome.value
         suggested += outcome == Outcome.SUGGEST
+        best = scored.match.best
+        right_here = is_right(
+            scored.case, outcome, best.entry.id if best else None, scored.language, scored.neutral
+        )
         if scored.case.in_scope:
             inside += 1
-            best = scored.match.best
-            right += (
-                outcome == Outcome.ANSWER
-                and best is not None
-                and best.entry.id == scored.case.expected
-                and (scored.neutral or scored.language == scored.case.language)
-            )
+            right += right_here
         else:
             outside[scored.case.language] += 1
-            declined[scored.case.language] += outcome in (Outcome.DECLINE, SMALL_TALK)
+            declined[scored.case.language] += right_here
     return (
         right / inside if inside else 1.0,
         min((declined[lang] / outside[lang] for lang in LANGUAGES if outside[lang]), default=1.0),

@@ -102,8 +102,7 @@ class Lexicon:
         `stop_words` maps a language code to that language's stop words (function words and
         framing); a word also listed as a synonym or a question word keeps that reading.
         """
-        phrase_map_words = {fold(w) for w in question_words}
-        keeps_reading = phrase_map_words | {
+        keeps_reading = {fold(w) for w in question_words} | {
             fold(w) for target, variants in synonyms.items() for w in (target, *variants)
         }
         by_language = {
@@ -125,8 +124,6 @@ class Lexicon:
             canonical = fold(target)
             for word in (target, *variants):
                 folded_word = fold(word)
-                if folded_word in stops:
-                    raise LexiconConflictError(word, "stop_words", canonical)
                 if exact.setdefault(folded_word, canonical) != canonical:
                     raise LexiconConflictError(word, exact[folded_word], canonical)
                 for code, mapping in synonym_map.items():

@@ -197,7 +197,10 @@ class Matcher:
         self._positions = {entry.id: position for position, entry in enumerate(self.entries)}
         lexicon = self.analyzer.lexicon
         self._function_words = lexicon.stop_words | lexicon.asking_words
-        self._repair_choices = sorted(self._index.spellings | self._function_words)
+        # never a repair target: an off-topic word would turn a typo into a foreign subject
+        self._repair_choices = sorted(
+            (self._index.spellings | self._function_words) - lexicon.off_topic
+        )
         self._lexicon_words = lexicon.spellings | lexicon.asking_words
         self._names = frozenset(
             word
@@ -316,28 +319,31 @@ class Matcher:
         return best[2] if best is not None else None
 
     def understand(self, question: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-        """Terms of a text after typo repair, the still-unknown terms, and the repairs.
+        """Terms of a text after typo repair, the still-unknown terms, and the repairs."""
+        words, corrections = self.spell(question)
+        terms = self.terms_of(self.analyzer.words(" ".join(words)))
+        unknown = [t for t in terms if t not in self._index.idf]
+        return terms, unknown, corrections
 
-        Repair works on spellings before phrases are joined, so "workin group" still reads
-        as the phrase "working group".
-        """
+    def spell(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
+        """The folded words of `text` with texting forms spelled out and typos repaired, and
+        the repairs. Repair works before phrases are joined, so "workin group" still reads as
+        the phrase "working group"."""
+        shorthand = self.analyzer.lexicon.shorthand
         fixed: list[str] = []
         corrections: list[tuple[str, str]] = []
-        shorthand = self.analyzer.lexicon.shorthand
-        written = [w for word in fold(question).split() for w in shorthand.get(word, word).split()]
+        written = [w for typed in fold(text).split() for w in shorthand.get(typed, typed).split()]
         for word in written:
             repaired = self._repair(word)
             if repaired is not None:
                 corrections.append((word, repaired))
             fixed.append(repaired or word)
-        seen: dict[str, None] = {}
-        words = self.analyzer.words(" ".join(fixed))
-        for word in words:
-            if not self.analyzer.is_stop_word(word):
-                seen.setdefault(self.term_of(word), None)
-        terms = list(seen)
-        unknown = [t for t in terms if t not in self._index.idf]
-        return terms, unknown, corrections
+        return fixed, corrections
+
+    def terms_of(self, words: Sequence[str]) -> list[str]:
+        """The canonical terms of phrase-joined words, stop words left out, in order."""
+        analyzer = self.analyzer
+        return list(dict.fromkeys(self.term_of(w) for w in words if not analyzer.is_stop_word(w)))
 
     def match(self, question: str, limit: int = 5) -> Match:
         """Rank the entries for `question`, best first, at most `limit` of them.
@@ -511,18 +517,15 @@ class _Clause:
         opening = next((c for c in lexicon.contrast if (folded + " ").startswith(c + " ")), None)
         if opening is not None:
             folded = folded[len(opening) :]
-        terms, _, corrections = matcher.understand(folded)
-        words = folded.split()
-        fixes = dict(corrections)
-        fixed = [fixes.get(w, w) for w in words]
-        fixed = [lexicon.shorthand.get(w, w) for w in fixed]
+        fixed, corrections = matcher.spell(folded)
+        joined = matcher.analyzer.words(" ".join(fixed))  # phrases joined: "good job", "t mec"
+        terms = matcher.terms_of(joined)
         asks = (
             "?" in text
             or any(w in lexicon.question_starts for w in fixed[:3])
             or _ACCENTED_QUESTION_WORD.search(text) is not None
         )
-        joined = matcher.analyzer.words(folded)  # phrases too ("good job" -> opinion)
-        foreign = tuple(dict.fromkeys(w for w in (*words, *joined) if w in lexicon.off_topic))
+        foreign = tuple(dict.fromkeys(w for w in (*fixed, *joined) if w in lexicon.off_topic))
         return cls(
             text, tuple(terms), tuple(corrections), asks, foreign, opening is not None, segment
         )

@@ -22,14 +22,15 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
-from bot import bench, evaluation, report
-from bot.answers import Answerer
 from bot.console import ConsoleChat
-from bot.evaluation import DEFAULT_EVAL_FILE
-from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
-from bot.replies import Reply
+from bot.core.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.core.pipeline import Answerer
+from bot.core.replies import Reply
 from bot.settings import Settings, describe_errors
-from bot.store import FeedbackStore
+from bot.store import report
+from bot.store.sqlite import FeedbackStore
+from bot.tools import bench, evaluation
+from bot.tools.evaluation import DEFAULT_EVAL_FILE
 
 EXIT_OK = 0
 EXIT_BELOW_FLOOR = 1
@@ -154,7 +155,7 @@ def _run(settings: Settings, answerer: Answerer) -> int:
     if settings.telegram_bot_token is None:
         return ConsoleChat(answerer).run()
     # Imported here so that `ask`, `check` and the console start without loading Telegram.
-    from bot.telegram_app import run_telegram  # noqa: PLC0415
+    from bot.telegram.app import run_telegram  # noqa: PLC0415
 
     return run_telegram(settings, answerer)
 

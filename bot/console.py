@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.answers import Answerer, feedback_event
-from bot.feedback import FeedbackEvent, FeedbackSink, MemoryFeedback
-from bot.knowledge import Language
-from bot.messages import messages
-from bot.replies import Button, Reply
+from bot.core.feedback import FeedbackEvent, FeedbackSink, MemoryFeedback
+from bot.core.knowledge import Language
+from bot.core.messages import messages
+from bot.core.pipeline import Answerer, feedback_event
+from bot.core.replies import Button, Reply
 
 QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
 BANNER = (

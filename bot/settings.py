@@ -13,7 +13,7 @@ from typing import Annotated, Final, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.matching import Thresholds
+from bot.core.matching import Thresholds
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR: Final = PROJECT_ROOT / "knowledge"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.answers import Answerer
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.pipeline import Answerer
 from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
-from bot.telegram_app import build_application
+from bot.telegram.app import build_application
 from tests.fakes import TOKEN, RecordingRequest
 
 KNOWLEDGE_DIR = DEFAULT_KNOWLEDGE_DIR

@@ -10,8 +10,8 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.request import BaseRequest, RequestData
 
-from bot.telegram_app import health
-from bot.webhook import serve
+from bot.telegram.app import health
+from bot.telegram.webhook import serve
 
 BOT_ID = 4242
 BOT_USERNAME = "AgreementTestBot"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answers import answer_data, topics_data
+from bot.core.pipeline import answer_data, topics_data
 
 
 def test_who_led_the_delegation_names_de_la_fuente(answerer):

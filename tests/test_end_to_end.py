@@ -19,8 +19,8 @@ from pydantic import SecretStr
 from telegram import Update
 
 from bot.settings import Settings
-from bot.telegram_app import build_application
-from bot.telegram_io import register_commands
+from bot.telegram.app import build_application
+from bot.telegram.io import register_commands
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fake_telegram import FAULT_KINDS, FakeTelegram, Faults
 from tests.fakes import TOKEN, serve_webhook_in_background

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from telegram import Update
 
 from bot.settings import Settings
-from bot.telegram_app import build_application
+from bot.telegram.app import build_application
 from tests.fakes import TOKEN, RecordingRequest
 from tests.telegram_html import html_problems
 
@@ -88,7 +88,7 @@ def harness(answerer) -> Iterator[Harness]:
 @pytest.fixture(autouse=True)
 def _no_unhandled_errors(caplog) -> Iterator[None]:
     """An exception in a handler reaches the error handler, which logs it: fail on that."""
-    with caplog.at_level(logging.ERROR, logger="bot.telegram_app"):
+    with caplog.at_level(logging.ERROR, logger="bot.telegram.app"):
         yield
     assert "error while handling an update" not in caplog.text
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.knowledge import KnowledgeError, load_knowledge
-from bot.text import fold
+from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.text import fold
 from tests.conftest import KNOWLEDGE_DIR
 
 ENTRY = """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge import Entry, EntryText
-from bot.matching import Candidate, Match, Matcher, Outcome, Thresholds, decide
-from bot.text import Analyzer, Lexicon
+from bot.core.knowledge import Entry, EntryText
+from bot.core.matching import Candidate, Match, Matcher, Outcome, Thresholds, decide
+from bot.core.text import Analyzer, Lexicon
 
 
 def outcome_of(answerer, question: str) -> tuple[Outcome, str | None]:

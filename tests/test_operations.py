@@ -9,12 +9,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.feedback import MemoryFeedback
-from bot.limits import FloodLimiter, Verdict
+from bot.core.feedback import MemoryFeedback
 from bot.settings import Settings, describe_errors
-from bot.store import FeedbackStore
-from bot.telegram_app import build_application, health
-from bot.webhook import SECRET_HEADER, webhook_path
+from bot.store.sqlite import FeedbackStore
+from bot.telegram.app import build_application, health
+from bot.telegram.limits import FloodLimiter, Verdict
+from bot.telegram.webhook import SECRET_HEADER, webhook_path
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fakes import TOKEN, message_update, serve_webhook_in_background
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.replies import Paragraph, ParagraphBuilder, Reply, plain
+from bot.core.replies import Paragraph, ParagraphBuilder, Reply, plain
 
 
 def test_user_text_is_escaped_in_html_and_kept_in_plain():

@@ -15,9 +15,9 @@ import time
 import pytest
 
 from bot.cli import EXIT_OK, main
-from bot.feedback import FeedbackEvent
-from bot.report import build_report, format_report, group_questions, write_csv
-from bot.store import MIGRATIONS, SCHEMA_VERSION, FeedbackStore, load_hash_secret, migrate
+from bot.core.feedback import FeedbackEvent
+from bot.store.report import build_report, format_report, group_questions, write_csv
+from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, FeedbackStore, load_hash_secret, migrate
 
 CHAT_ID = 987654321
 
@@ -129,8 +129,8 @@ def test_the_store_survives_a_kill_in_the_middle_of_writing(tmp_path):
     writer = textwrap.dedent(
         f"""
         from pathlib import Path
-        from bot.feedback import FeedbackEvent
-        from bot.store import FeedbackStore
+        from bot.core.feedback import FeedbackEvent
+        from bot.store.sqlite import FeedbackStore
         store = FeedbackStore(Path({str(path)!r}), b"k")
         number = 0
         while True:

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.answers import answer_data
-from bot.telegram_io import register_commands
+from bot.core.pipeline import answer_data
+from bot.telegram.io import register_commands
 from tests.fakes import BOT_USERNAME, TOKEN, callback_update, message_update, raw_update
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import answer_data, vote_data
-from bot.feedback import FeedbackEvent, MemoryFeedback
-from bot.telegram_app import build_application
+from bot.core.feedback import FeedbackEvent, MemoryFeedback
+from bot.core.pipeline import answer_data, vote_data
+from bot.telegram.app import build_application
 from tests.fakes import (
     BOT_ID,
     BOT_USERNAME,
@@ -306,8 +306,8 @@ async def test_greeting_with_a_question_is_a_question(bot_app, fake_request):
 
 
 async def test_long_answers_are_split_with_the_keyboard_last(bot_app, fake_request, answerer):
-    from bot.replies import Paragraph, Reply
-    from bot.telegram_io import send_reply
+    from bot.core.replies import Paragraph, Reply
+    from bot.telegram.io import send_reply
 
     card = answerer.card(answerer.knowledge.get("delegation"))
     long_reply = Reply(

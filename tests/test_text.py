@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.text import Analyzer, Lexicon, fold, stem
+from bot.core.text import Analyzer, Lexicon, fold, stem
 
 
 def test_fold_strips_case_accents_and_punctuation():

@@ -35,8 +35,8 @@ from typing import Final
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import LANGUAGES, Entry
-from bot.text import Analyzer, fold
+from bot.core.knowledge import LANGUAGES, Entry
+from bot.core.text import Analyzer, fold
 
 MIN_REPAIR_LENGTH = 6  # shorter words are too often one edit away from another real word
 MIN_NAME_REPAIR_LENGTH = 5  # ... except toward a person's name ("gerts" -> "gertz")

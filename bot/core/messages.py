@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from bot.knowledge import Language
+from bot.core.knowledge import Language
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.knowledge import LANGUAGES, KnowledgeBase, Language
-from bot.text import fold
+from bot.core.knowledge import LANGUAGES, KnowledgeBase, Language
+from bot.core.text import fold
 
 SPANISH_MARKS: Final = frozenset("¿¡ñ")
 ACCENTED: Final = frozenset("áéíóúü")

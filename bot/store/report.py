@@ -14,8 +14,8 @@ from typing import Final, TextIO
 
 from rapidfuzz import fuzz, process
 
-from bot.store import FeedbackStore
-from bot.text import fold
+from bot.core.text import fold
+from bot.store.sqlite import FeedbackStore
 
 SIMILAR: Final = 80  # token_sort_ratio at which two questions count as the same need
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from bot.feedback import FeedbackEvent
+from bot.core.feedback import FeedbackEvent
 
 log = logging.getLogger(__name__)
 

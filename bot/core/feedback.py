@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from bot.knowledge import Language
+from bot.core.knowledge import Language
 
 EventKind = Literal["vote", "pick", "unanswered"]
 

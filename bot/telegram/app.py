@@ -26,15 +26,15 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import webhook
-from bot.answers import Answerer
-from bot.feedback import FeedbackSink, MemoryFeedback
-from bot.handlers import BotHandlers, freeze_long_lived
+from bot.core.feedback import FeedbackSink, MemoryFeedback
+from bot.core.pipeline import Answerer
 from bot.logs import configure_logging
-from bot.resilience import PatientRateLimiter, from_closing
 from bot.settings import Settings
-from bot.store import FeedbackStore, load_hash_secret
-from bot.telegram_io import register_commands
+from bot.store.sqlite import FeedbackStore, load_hash_secret
+from bot.telegram import webhook
+from bot.telegram.handlers import BotHandlers, freeze_long_lived
+from bot.telegram.io import register_commands
+from bot.telegram.resilience import PatientRateLimiter, from_closing
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.answers import Answerer, deep_link_payload
-from bot.knowledge import LANGUAGES, Language
-from bot.language import DEFAULT_LANGUAGE
-from bot.messages import messages
-from bot.replies import Reply
+from bot.core.knowledge import LANGUAGES, Language
+from bot.core.language import DEFAULT_LANGUAGE
+from bot.core.messages import messages
+from bot.core.pipeline import Answerer, deep_link_payload
+from bot.core.replies import Reply
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from bot.text import Lexicon, LexiconConflictError, fold
+from bot.core.text import Lexicon, LexiconConflictError, fold
 
 Language = Literal["en", "es"]
 LANGUAGES: Final[tuple[Language, ...]] = ("en", "es")

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.feedback import FeedbackEvent
-from bot.knowledge import LANGUAGES, Entry, KnowledgeBase, Language
-from bot.language import DEFAULT_LANGUAGE, LanguageDetector, language_of_code
-from bot.matching import Decision, Matcher, Outcome, Thresholds, decide
-from bot.messages import messages
-from bot.replies import Button, Paragraph, ParagraphBuilder, Reply, plain
-from bot.smalltalk import SmallTalk, small_talk
-from bot.text import Analyzer, fold
+from bot.core.feedback import FeedbackEvent
+from bot.core.knowledge import LANGUAGES, Entry, KnowledgeBase, Language
+from bot.core.language import DEFAULT_LANGUAGE, LanguageDetector, language_of_code
+from bot.core.matching import Decision, Matcher, Outcome, Thresholds, decide
+from bot.core.messages import messages
+from bot.core.replies import Button, Paragraph, ParagraphBuilder, Reply, plain
+from bot.core.smalltalk import SmallTalk, small_talk
+from bot.core.text import Analyzer, fold
 
 MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning and its end
 ECHO_CHARS: Final = 120  # how much of a declined question is quoted back

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.knowledge import LANGUAGES, Entry, EntryText, KnowledgeBase
-from bot.matching import Matcher
-from bot.text import Analyzer, fold
+from bot.core.knowledge import LANGUAGES, Entry, EntryText, KnowledgeBase
+from bot.core.matching import Matcher
+from bot.core.text import Analyzer, fold
 
 _SYLLABLES = ("ka", "lo", "mi", "tra", "sen", "dor", "vi", "qu", "ple", "ron", "zu", "bel", "ta")
 # Chatty sentences that wrap a question in a long message (generated, never committed as data).
@@ -143,7 +143,7 @@ def startup_seconds(runs: int = 5) -> float:
             [sys.executable, "-m", "bot", "check"],
             check=True,
             capture_output=True,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=Path(__file__).resolve().parents[2],
         )
         timings.append(time.perf_counter() - start)
     return statistics.median(timings)

@@ -15,14 +15,14 @@ from typing import Final, Literal
 
 import yaml
 
-from bot.answers import Answerer
-from bot.knowledge import LANGUAGES, Language
-from bot.matching import Match, Matcher, Outcome, Thresholds, decide
-from bot.smalltalk import small_talk
-from bot.text import fold
+from bot.core.knowledge import LANGUAGES, Language
+from bot.core.matching import Match, Matcher, Outcome, Thresholds, decide
+from bot.core.pipeline import Answerer
+from bot.core.smalltalk import small_talk
+from bot.core.text import fold
 
 DECLINE: Final = "decline"
-DATA_DIR: Final = Path(__file__).resolve().parent.parent / "tests" / "data"
+DATA_DIR: Final = Path(__file__).resolve().parents[2] / "tests" / "data"
 DEFAULT_EVAL_FILE: Final = DATA_DIR / "eval.yaml"  # the first set, tuned on (regression)
 REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in two halves
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning

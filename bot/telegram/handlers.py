@@ -25,17 +25,17 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
-from bot.answers import Answerer, feedback_event
-from bot.feedback import FeedbackEvent, FeedbackSink
-from bot.knowledge import LANGUAGES, KnowledgeError, Language, load_knowledge
-from bot.language import DEFAULT_LANGUAGE, language_of_code
-from bot.limits import FloodLimiter, Verdict
-from bot.messages import messages
-from bot.replies import Reply, plain
-from bot.report import build_report
+from bot.core.feedback import FeedbackEvent, FeedbackSink
+from bot.core.knowledge import LANGUAGES, KnowledgeError, Language, load_knowledge
+from bot.core.language import DEFAULT_LANGUAGE, language_of_code
+from bot.core.messages import messages
+from bot.core.pipeline import Answerer, feedback_event
+from bot.core.replies import Reply, plain
 from bot.settings import Settings
-from bot.store import FeedbackStore
-from bot.telegram_io import inline_article, keyboard, register_commands, send_reply
+from bot.store.report import build_report
+from bot.store.sqlite import FeedbackStore
+from bot.telegram.io import inline_article, keyboard, register_commands, send_reply
+from bot.telegram.limits import FloodLimiter, Verdict
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.knowledge import MAX_MESSAGE_CHARS, Language
+from bot.core.knowledge import MAX_MESSAGE_CHARS, Language
 
 ReplyKind = Literal["answer", "suggest", "decline", "info", "smalltalk"]
 

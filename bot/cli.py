@@ -22,8 +22,9 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
+from bot.chat.interaction import Interaction, load
 from bot.console import ConsoleChat
-from bot.core.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.core.knowledge import KnowledgeBase, KnowledgeError
 from bot.core.pipeline import Answerer
 from bot.core.replies import Reply
 from bot.settings import Settings, describe_errors
@@ -134,7 +135,7 @@ def _dispatch(
             answerer(), args.file, as_json=args.json, calibrating=args.calibrate, loo=args.loo
         ),
         "ask": lambda: _ask(answerer(), args, out=sys.stdout),
-        "chat": lambda: ConsoleChat(answerer()).run(),
+        "chat": lambda: ConsoleChat(Interaction(answerer())).run(),
         "run": lambda: _run(settings, answerer()),
     }
     return actions[command]()
@@ -153,7 +154,7 @@ def _bench(knowledge: KnowledgeBase, sizes: list[int]) -> int:
 
 def _run(settings: Settings, answerer: Answerer) -> int:
     if settings.telegram_bot_token is None:
-        return ConsoleChat(answerer).run()
+        return ConsoleChat(Interaction(answerer)).run()
     # Imported here so that `ask`, `check` and the console start without loading Telegram.
     from bot.telegram.app import run_telegram  # noqa: PLC0415
 
@@ -172,7 +173,7 @@ def _settings(knowledge_dir: Path | None) -> Settings:
 
 def _knowledge(settings: Settings) -> KnowledgeBase:
     try:
-        return load_knowledge(settings.knowledge_dir)
+        return load(settings.knowledge_dir)
     except KnowledgeError as exc:
         count = len(exc.problems)
         header = f"knowledge base has {count} problem{'s' if count != 1 else ''}:"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.chat.interaction import Interaction, load
+from bot.core.knowledge import KnowledgeBase
 from bot.core.pipeline import Answerer
 from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
 from bot.telegram.app import build_application
@@ -27,12 +28,17 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 @pytest.fixture(scope="session")
 def knowledge() -> KnowledgeBase:
-    return load_knowledge(KNOWLEDGE_DIR)
+    return load(KNOWLEDGE_DIR)
 
 
 @pytest.fixture(scope="session")
 def answerer(knowledge: KnowledgeBase) -> Answerer:
     return Answerer(knowledge)
+
+
+@pytest.fixture
+def interaction(answerer: Answerer) -> Interaction:
+    return Interaction(answerer)
 
 
 @pytest.fixture

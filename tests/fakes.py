@@ -10,13 +10,26 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.request import BaseRequest, RequestData
 
-from bot.telegram.app import health
+from bot.chat.callbacks import encode
+from bot.core.knowledge import Language
+from bot.core.replies import ShowEntry, Vote
+from bot.telegram.app import health, starting
 from bot.telegram.webhook import serve
 
 BOT_ID = 4242
 BOT_USERNAME = "AgreementTestBot"
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
 _ids = itertools.count(1)
+
+
+def answer_data(entry_id: str, language: Language) -> str:
+    """The callback data of a button that answers `entry_id`."""
+    return encode(ShowEntry(entry_id, language))
+
+
+def vote_data(entry_id: str, value: int, language: Language) -> str:
+    """The callback data of a 👍 (1) or 👎 (-1) button."""
+    return encode(Vote(entry_id, language, value))
 
 
 async def serve_webhook_in_background(
@@ -37,6 +50,7 @@ async def serve_webhook_in_background(
             health=lambda: health(application, "webhook"),
             stop=stop,
             ready=ready.set_result,
+            on_start=starting,
         )
     )
     return task, stop, await asyncio.wait_for(ready, 10)

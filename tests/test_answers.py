@@ -1,8 +1,9 @@
-"""The answering pipeline: cards, suggestions, declines, commands and button presses."""
+"""The pure answering pipeline: cards, suggestions, declines and topics."""
 
 from __future__ import annotations
 
-from bot.core.pipeline import answer_data, topics_data
+from bot.core.language import LanguageChoice
+from bot.core.replies import ShowEntry, ShowTopics
 
 
 def test_who_led_the_delegation_names_de_la_fuente(answerer):
@@ -18,8 +19,8 @@ def test_answer_card_has_title_answer_source_and_related_buttons(answerer):
     assert "cooperation without subordination" in reply.paragraphs[1].plain
     assert reply.paragraphs[-1].plain.startswith("📄 Source: the article, paragraph 4")
     *related, votes = reply.buttons
-    assert [row[0].data for row in related] == [
-        answer_data(r, "en") for r in answerer.knowledge.get("principles").related
+    assert [row[0].action for row in related] == [
+        ShowEntry(r, "en") for r in answerer.knowledge.get("principles").related
     ]
     assert [b.label for b in votes] == ["👍", "👎"]
 
@@ -36,18 +37,19 @@ def test_did_you_mean_offers_up_to_three_buttons(answerer):
     assert reply.kind == "suggest"
     assert not reply.matched
     assert 1 <= len(reply.suggestions) <= 3
-    assert [row[0].data for row in reply.buttons] == [
-        answer_data(s, "en", "s") for s in reply.suggestions
+    assert [row[0].action for row in reply.buttons] == [
+        ShowEntry(s, "en", picked=True) for s in reply.suggestions
     ]
 
 
 def test_decline_quotes_the_question_escaped_and_points_to_topics(answerer):
     reply = answerer.answer("<script>alert('football scores')</script>")
     assert reply.kind == "decline"
-    assert "&lt;script&gt;" in reply.html
-    assert "<script>" not in reply.html
+    [html] = reply.html_chunks()
+    assert "&lt;script&gt;" in html
+    assert "<script>" not in html
     assert "/topics" in reply.plain
-    assert reply.buttons[0][0].data == topics_data("en")
+    assert reply.buttons[0][0].action == ShowTopics("en")
 
 
 def test_long_questions_are_truncated_in_the_echo(answerer):
@@ -56,32 +58,11 @@ def test_long_questions_are_truncated_in_the_echo(answerer):
     assert len(reply.plain) < 600
 
 
-def test_commands(answerer):
-    assert answerer.command("delegation").entry_id == "delegation"
-    assert answerer.command("PRINCIPLES").entry_id == "principles"
-    assert "Hello" in answerer.command("start").plain
-    assert "/topics" in answerer.command("help").plain
-    assert "/delegation" in answerer.command("topics").plain
-    assert answerer.command("ask", "who led the delegation").entry_id == "delegation"
-    assert "/ask" in answerer.command("ask", "  ").plain
-    assert answerer.command("nonsense") is None
-
-
-def test_button_presses_including_stale_and_forged_data(answerer):
-    assert answerer.press(answer_data("goal", "en")).entry_id == "goal"
-    assert answerer.press(topics_data("en")).kind == "info"
-    assert answerer.press("a:xx:goal", "es").language == "es"  # unknown code: chat's language
-    for data in (answer_data("deleted-entry", "en"), "zzz", "", "a:en:" + "x" * 100):
-        reply = answerer.press(data)
-        assert reply.kind == "info"
-        assert "out of date" in reply.plain
-
-
 def test_topics_lists_every_command(answerer, knowledge):
     reply = answerer.topics()
-    for entry in knowledge.commands:
+    for entry in knowledge.topics:
         assert f"/{entry.command}" in reply.plain
-    assert sum(len(row) for row in reply.buttons) == len(knowledge.commands)
+    assert sum(len(row) for row in reply.buttons) == len(knowledge.topics)
 
 
 def test_spanish_questions_are_answered_in_spanish(answerer):
@@ -105,10 +86,16 @@ def test_every_entry_has_a_spanish_card(answerer, knowledge):
         assert "Fuente" in card.plain or "El artículo no lo dice" in card.plain
 
 
+def test_language_choice_pinned_then_own_then_app_language():
+    assert LanguageChoice("es", "en").resolve("en") == "es"
+    assert LanguageChoice(None, "es-MX").resolve("en") == "en"
+    assert LanguageChoice(None, "es-MX").resolve(None) == "es"
+    assert LanguageChoice(None, "fr").resolve(None) == "en"
+
+
 def test_pinned_language_wins(answerer):
-    assert answerer.answer("who led the delegation", language="es").language == "es"
-    reply = answerer.command("ask", "quien encabezo la delegacion", "en", pinned=True)
-    assert reply.language == "en"
+    assert answerer.answer("who led the delegation", LanguageChoice("es")).language == "es"
+    assert answerer.answer("quien encabezo la delegacion", LanguageChoice("en")).language == "en"
 
 
 def test_spanish_topics_use_spanish_aliases(answerer):

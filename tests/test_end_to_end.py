@@ -55,7 +55,7 @@ async def polling_bot(settings: Settings, answerer) -> AsyncIterator:
     """The application polling the fake server, started and stopped the way run_polling does."""
     application = build_application(settings, answerer)
     await application.initialize()
-    await register_commands(application, answerer)
+    await register_commands(application, answerer.knowledge)
     assert application.updater is not None
     await application.updater.start_polling(
         poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES

@@ -205,7 +205,7 @@ async def test_reload_swaps_in_a_good_knowledge_base(admin_app, fake_request):
     )
     await application.process_update(from_user(application.bot, "/reload", ADMIN))
     assert "Reloaded: 28 entries." in fake_request.texts()[-1]
-    assert len(fake_request.sent("setMyCommands")) == 2
+    assert len(fake_request.sent("setMyCommands")) == 4  # en and es, public and admin
     await application.process_update(message_update(application.bot, "the zebra committee"))
     assert "working group" in fake_request.texts()[-1]
 
@@ -213,14 +213,14 @@ async def test_reload_swaps_in_a_good_knowledge_base(admin_app, fake_request):
 async def test_reload_of_a_broken_file_keeps_the_running_base(admin_app, fake_request):
     application, knowledge_dir, _ = admin_app
     handlers = application.bot_data["handlers"]
-    before = handlers.answerer
+    before = handlers.interaction.answerer
     (knowledge_dir / "20_actions.yaml").write_text("entries:\n  - id: [broken\n", encoding="utf-8")
     await application.process_update(from_user(application.bot, "/reload", ADMIN))
     text = fake_request.texts()[-1]
     assert "Reload refused; the running knowledge base stays" in text
     assert "knowledge/20_actions.yaml" in text
     assert "malformed YAML" in text
-    assert handlers.answerer is before
+    assert handlers.interaction.answerer is before
     await application.process_update(message_update(application.bot, "who led the delegation?"))
     assert "Juan Ramón de la Fuente" in fake_request.texts()[-1]
 
@@ -261,8 +261,8 @@ async def test_feedback_reaches_the_store(admin_app):
     application, _, store = admin_app
     await application.process_update(message_update(application.bot, "who won the world cup"))
     assert store.unanswered() == [("who won the world cup", "en", 1)]
-    assert isinstance(application.bot_data["handlers"].feedback, FeedbackStore)
-    assert not isinstance(application.bot_data["handlers"].feedback, MemoryFeedback)
+    assert isinstance(application.bot_data["handlers"].interaction.feedback, FeedbackStore)
+    assert not isinstance(application.bot_data["handlers"].interaction.feedback, MemoryFeedback)
 
 
 async def test_sighup_reloads_the_knowledge_base(admin_app, fake_request):
@@ -271,14 +271,14 @@ async def test_sighup_reloads_the_knowledge_base(admin_app, fake_request):
 
     application = admin_app[0]
     handlers = application.bot_data["handlers"]
-    before = handlers.answerer
+    before = handlers.interaction.answerer
     await application.post_init(application)  # registers the SIGHUP handler
     try:
         os.kill(os.getpid(), signal.SIGHUP)
         for _ in range(200):
-            if handlers.answerer is not before:
+            if handlers.interaction.answerer is not before:
                 break
             await asyncio.sleep(0.02)
-        assert handlers.answerer is not before
+        assert handlers.interaction.answerer is not before
     finally:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)

@@ -7,9 +7,15 @@ import logging
 
 import pytest
 
-from bot.core.pipeline import answer_data
 from bot.telegram.io import register_commands
-from tests.fakes import BOT_USERNAME, TOKEN, callback_update, message_update, raw_update
+from tests.fakes import (
+    BOT_USERNAME,
+    TOKEN,
+    answer_data,
+    callback_update,
+    message_update,
+    raw_update,
+)
 
 
 def keyboard_data(params) -> list[str]:
@@ -31,7 +37,7 @@ async def test_help_and_topics(app, fake_request):
     help_text, topics = fake_request.sent()
     assert "/topics" in help_text["text"]
     assert "/principles" in topics["text"]
-    assert len(keyboard_data(topics)) == len(app.bot_data["handlers"].answerer.knowledge.commands)
+    assert len(keyboard_data(topics)) == len(app.bot_data["handlers"].knowledge.topics)
 
 
 async def test_free_text_is_answered(app, fake_request):
@@ -156,8 +162,8 @@ async def test_errors_are_logged_and_the_user_is_told(app, fake_request, caplog)
     assert TOKEN not in caplog.text
 
 
-async def test_command_menu_is_registered_in_both_languages(app, fake_request):
-    await register_commands(app, app.bot_data["handlers"].answerer)
+async def test_command_menu_is_registered_in_both_languages(app, fake_request, knowledge):
+    await register_commands(app, knowledge)
     english, spanish = fake_request.sent("setMyCommands")
     assert "language_code" not in english
     assert spanish["language_code"] == "es"
@@ -169,14 +175,32 @@ async def test_command_menu_is_registered_in_both_languages(app, fake_request):
     assert "Todo lo que puedo responder" in [c["description"] for c in spanish["commands"]]
     for params in (english, spanish):
         assert all(1 <= len(c["description"]) <= 256 for c in params["commands"])
+        assert "scope" not in params
+        assert not {"stats", "reload"} & {c["command"] for c in params["commands"]}
 
 
-async def test_command_menu_failure_does_not_stop_the_bot(app, fake_request):
+async def test_admins_see_the_admin_commands_in_their_own_menu(app, fake_request, knowledge):
+    await register_commands(app, knowledge, admin_ids=[7])
+    english, english_admin, spanish, spanish_admin = fake_request.sent("setMyCommands")
+    for admin, public in ((english_admin, english), (spanish_admin, spanish)):
+        assert admin["scope"] == {"type": "chat", "chat_id": 7}
+        names = [c["command"] for c in admin["commands"]]
+        assert {"stats", "reload"} <= set(names)
+        assert set(names) - {"stats", "reload"} == {c["command"] for c in public["commands"]}
+    assert spanish_admin["language_code"] == "es"
+
+
+async def test_command_menu_failure_does_not_stop_the_bot(app, fake_request, knowledge, caplog):
     fake_request.fail_methods["setMyCommands"] = (
         400,
         {"ok": False, "error_code": 400, "description": "Bad Request: nope"},
     )
-    await register_commands(app, app.bot_data["handlers"].answerer)
+    with caplog.at_level(logging.WARNING):
+        await register_commands(app, knowledge)
+    assert "could not register the en command menu" in caplog.text
+    await app.process_update(message_update(app.bot, "who led the delegation?"))
+    [answer] = fake_request.sent()
+    assert "Juan Ramón de la Fuente" in answer["text"]
 
 
 # ------------------------------------------------------------------ Spanish
@@ -216,14 +240,16 @@ async def test_spanish_did_you_mean_and_decline(app, fake_request):
     assert "el artículo no parece tratar eso" in decline
 
 
-async def test_spanish_aliases_and_english_commands_work_in_both(app, fake_request):
+async def test_a_command_name_in_one_language_answers_in_that_language(app, fake_request):
     await app.process_update(message_update(app.bot, "/delegacion", language_code="es"))
-    await app.process_update(message_update(app.bot, "/principios", language_code="es"))
+    await app.process_update(message_update(app.bot, "/principios", language_code="en"))
     await app.process_update(message_update(app.bot, "/delegation", language_code="es"))
-    first, second, third = fake_request.texts()
+    await app.process_update(message_update(app.bot, "/washington", language_code="es"))
+    first, second, third, fourth = fake_request.texts()
     assert "La delegación mexicana" in first
-    assert "confianza mutua" in second
-    assert "La delegación mexicana" in third
+    assert "confianza mutua" in second  # the Spanish name, though the app is in English
+    assert "The Mexican delegation" in third  # the English name, though the app is in Spanish
+    assert "Fuente" in fourth  # one name for both languages: the app's language
 
 
 async def test_start_help_and_topics_are_localised(app, fake_request):

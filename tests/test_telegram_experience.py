@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 
 from bot.core.feedback import FeedbackEvent, MemoryFeedback
-from bot.core.pipeline import answer_data, vote_data
 from bot.telegram.app import build_application
 from tests.fakes import (
     BOT_ID,
     BOT_USERNAME,
+    answer_data,
     callback_update,
     inline_update,
     message_update,
+    vote_data,
 )
 
 
@@ -136,7 +137,7 @@ async def test_empty_inline_query_returns_the_main_topics(bot_app, fake_request,
     await bot_app.process_update(inline_update(bot_app.bot, ""))
     results = fake_request.sent("answerInlineQuery")[0]["results"]
     assert len(results) == 10
-    assert [r["id"] for r in results] == [e.id for e in knowledge.commands[:10]]
+    assert [r["id"] for r in results] == [e.id for e in knowledge.topics[:10]]
 
 
 async def test_inline_query_without_match_says_not_covered(bot_app, fake_request, feedback):
@@ -294,7 +295,7 @@ async def test_small_talk_gets_a_friendly_reply_and_topics(bot_app, fake_request
     await bot_app.process_update(message_update(bot_app.bot, text, language_code=None))
     [sent] = fake_request.sent()
     assert expected in sent["text"]
-    assert len(buttons(sent)) == len(bot_app.bot_data["handlers"].answerer.knowledge.commands)
+    assert len(buttons(sent)) == len(bot_app.bot_data["handlers"].knowledge.topics)
 
 
 async def test_greeting_with_a_question_is_a_question(bot_app, fake_request):

@@ -30,8 +30,6 @@ LANGUAGES: Final[tuple[Language, ...]] = ("en", "es")
 MAX_MESSAGE_CHARS: Final = 4096  # Telegram's limit for one text message
 ENTRY_ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 COMMAND_PATTERN: Final = re.compile(r"^[a-z0-9_]{1,32}$")
-# Commands the bot itself provides; topic commands may not take these names.
-RESERVED_COMMANDS: Final = frozenset({"start", "help", "topics", "ask", "lang", "stats", "reload"})
 MIN_QUESTIONS: Final = 5
 
 SOURCES_FILE: Final = "sources.yaml"
@@ -113,8 +111,6 @@ class Entry(_Strict):
             return None
         if not COMMAND_PATTERN.fullmatch(value):
             raise ValueError("Telegram commands are 1-32 characters of a-z, 0-9 and '_'")
-        if value in RESERVED_COMMANDS:
-            raise ValueError(f"/{value} is one of the bot's own commands")
         return value
 
     def text(self, language: Language) -> EntryText:
@@ -204,8 +200,8 @@ class KnowledgeBase:
         return self._by_command.get(command.lower())
 
     @property
-    def commands(self) -> list[Entry]:
-        """Entries that have a topic command, in knowledge-base order."""
+    def topics(self) -> list[Entry]:
+        """The topics: entries that have a command, in knowledge-base order."""
         return [e for e in self.entries if e.commands]
 
 
@@ -250,8 +246,11 @@ class _Document:
     root: yaml.Node | None
 
 
-def load_knowledge(directory: Path) -> KnowledgeBase:
-    """Load and validate every YAML file in `directory`; raise `KnowledgeError` on any problem."""
+def load_knowledge(directory: Path, reserved: frozenset[str] = frozenset()) -> KnowledgeBase:
+    """Load and validate every YAML file in `directory`; raise `KnowledgeError` on any problem.
+
+    `reserved` are the names of the bot's own commands, which no topic command may take.
+    """
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), "knowledge directory not found")])
     problems: list[Problem] = []
@@ -267,7 +266,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     if not entries and not problems:
         problems.append(Problem(str(directory), "no entries found in any *.yaml file"))
     if article is not None:
-        _check_references(entries, article, problems)
+        _check_references(entries, article, reserved, problems)
     if lexicon is not None:
         _check_off_topic(entries, lexicon, problems)
     if problems:
@@ -436,9 +435,13 @@ def _load_entries(
 
 
 def _check_references(
-    entries: Sequence[tuple[_Document, int, Entry]], article: Article, problems: list[Problem]
+    entries: Sequence[tuple[_Document, int, Entry]],
+    article: Article,
+    reserved: frozenset[str],
+    problems: list[Problem],
 ) -> None:
-    """Cross-entry rules: unique ids and commands, known related ids and paragraphs."""
+    """Cross-entry rules: unique ids and commands, none of the bot's own command names,
+    known related ids and paragraphs."""
 
     def report(doc: _Document, index: int, entry: Entry, message: str, *path: str | int) -> None:
         line = _line_of(doc.root, ["entries", index, *path])
@@ -452,6 +455,11 @@ def _check_references(
         first_file.setdefault(entry.id, doc.name)
         for field_name, command in (("command", entry.command), ("command_es", entry.command_es)):
             if command is None:
+                continue
+            if command in reserved:
+                report(
+                    doc, index, entry, f"/{command} is one of the bot's own commands", field_name
+                )
                 continue
             owner = command_owner.setdefault(command, entry.id)
             if owner != entry.id or (field_name == "command_es" and command == entry.command):

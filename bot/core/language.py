@@ -2,11 +2,14 @@
 
 Words that only one language of the knowledge base uses (its stop words and phrasings) are
 counted, with Spanish punctuation and accents as extra evidence; people's names count for
-neither. A tie goes to the hint (Telegram's language_code), then to English.
+neither. `LanguageChoice` is the one place the language of a reply is decided: the chat's
+pinned language (/lang), else the message's own language, else the user's app language
+(Telegram's language_code), else English.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from bot.core.knowledge import LANGUAGES, KnowledgeBase, Language
@@ -23,6 +26,18 @@ def language_of_code(code: str | None) -> Language | None:
         return None
     prefix = code.split("-")[0].lower()
     return next((lang for lang in LANGUAGES if lang == prefix), None)
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """What decides the language of a reply, in order of precedence."""
+
+    pinned: Language | None = None  # chosen for the chat with /lang
+    app_language: str | None = None  # the user's app language (Telegram's language_code)
+
+    def resolve(self, own: Language | None = None) -> Language:
+        """The reply's language: pinned, else the message's `own`, else the app's, else English."""
+        return self.pinned or own or language_of_code(self.app_language) or DEFAULT_LANGUAGE
 
 
 class LanguageDetector:
@@ -86,14 +101,18 @@ class LanguageDetector:
         """True when the text shows no language (a bare name, an acronym)."""
         return len(set(self.scores(text, repaired).values())) == 1
 
-    def detect(self, text: str, hint: str | None = None, repaired: str | None = None) -> Language:
-        """The language of `text`; on a tie the hint's language, else English.
+    def guess(self, text: str, repaired: str | None = None) -> Language | None:
+        """The language `text` is written in, or None when it does not show one.
 
         `repaired` is the text with its typos repaired (so "principos" counts as Spanish).
         """
         found = self.scores(text, repaired)
         best = max(found.values())
         leaders = [language for language in LANGUAGES if found[language] == best]
-        if len(leaders) == 1:
-            return leaders[0]
-        return language_of_code(hint) or DEFAULT_LANGUAGE
+        return leaders[0] if len(leaders) == 1 else None
+
+    def detect(
+        self, text: str, app_language: str | None = None, repaired: str | None = None
+    ) -> Language:
+        """The language of `text`; when it shows none, the app language's, else English."""
+        return LanguageChoice(app_language=app_language).resolve(self.guess(text, repaired))

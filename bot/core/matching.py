@@ -67,9 +67,9 @@ class Candidate:
 
     entry: Entry
     score: float
-    phrasing: str
-    coverage: float
-    overlap: float
+    phrasing: str  # the phrasing of the entry that matched best
+    coverage: float  # how much of the question the entry's vocabulary covers, 0..1
+    f1: float  # word-overlap F1 between the question and `phrasing`, 0..1
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ class Messages:
 
     welcome: str
     about: str
-    help_lines: tuple[str, ...]
+    help_intro: str
+    help_topics: str  # after the first topic commands: "/delegation, /principles … — <this>"
     topics_intro: str
     did_you_mean: str
     decline: str
@@ -25,7 +26,6 @@ class Messages:
     paragraph: str
     paragraphs: str
     and_: str
-    related_intro: str
     unknown_topic: str
     stale_button: str
     error: str
@@ -46,6 +46,15 @@ class Messages:
     inline_no_match: str
     flood: str
     only_text: str
+    stats_no_store: str
+    stats_unreadable: str
+    stats_knowledge: str
+    stats_feedback: str
+    stats_top_unanswered: str
+    stats_most_downvoted: str
+    stats_none: str
+    reload_done: str
+    reload_refused: str
 
 
 EN: Final = Messages(
@@ -53,14 +62,8 @@ EN: Final = Messages(
     "together against organized crime.",
     about="Ask me in your own words (English or Spanish), or pick a topic below. "
     "I only say what the article says, and I tell you when it does not say something.",
-    help_lines=(
-        "Write a question, for example: who led the Mexican delegation?",
-        "/topics — every topic I can answer",
-        "/ask <question> — ask in a group chat",
-        "/lang en | es | auto — choose the language of my answers",
-        "/delegation, /principles, /next … — jump straight to a topic",
-        "/help — this message",
-    ),
+    help_intro="Write a question, for example: who led the Mexican delegation?",
+    help_topics="jump straight to a topic",
     topics_intro="Here is what the article covers. Tap a topic:",
     did_you_mean="I'm not sure which of these you mean. Did you mean:",
     decline="Sorry, the article does not seem to cover that",
@@ -73,7 +76,6 @@ EN: Final = Messages(
     paragraph="paragraph",
     paragraphs="paragraphs",
     and_="and",
-    related_intro="Related:",
     unknown_topic="I don't know that topic any more. Here is what I can answer:",
     stale_button="That button is out of date. Here is what I can answer:",
     error="Sorry, something went wrong on my side. Please try again in a moment.",
@@ -96,6 +98,16 @@ EN: Final = Messages(
     flood="You are sending more than {limit} messages a minute; I'll answer again shortly.",
     only_text="I can only read text. Ask me a question about the U.S.–Mexico agreement in "
     "words, or pick a topic:",
+    stats_no_store="No feedback store is configured.",
+    stats_unreadable="The feedback store cannot be read: {error}",
+    stats_knowledge="Knowledge: {entries} entries.",
+    stats_feedback="Feedback: {unanswered} unanswered, {picks} did-you-mean picks, {up} 👍, "
+    "{down} 👎, from {chats} chats.",
+    stats_top_unanswered="Top unanswered:",
+    stats_most_downvoted="Most 👎:",
+    stats_none="(none)",
+    reload_done="Reloaded: {entries} entries.",
+    reload_refused="Reload refused; the running knowledge base stays. Problems:",
 )
 
 ES: Final = Messages(
@@ -103,14 +115,8 @@ ES: Final = Messages(
     "Unidos para actuar juntos contra el crimen organizado.",
     about="Pregúntame con tus propias palabras (en español o en inglés), o elige un tema abajo. "
     "Solo digo lo que dice el artículo, y te aviso cuando no dice algo.",
-    help_lines=(
-        "Escribe una pregunta, por ejemplo: ¿quién encabezó la delegación mexicana?",
-        "/topics — todos los temas que puedo responder",
-        "/ask <pregunta> — para preguntar en un grupo",
-        "/lang es | en | auto — elegir el idioma de mis respuestas",
-        "/delegacion, /principios, /next … — ir directo a un tema",
-        "/help — este mensaje",
-    ),
+    help_intro="Escribe una pregunta, por ejemplo: ¿quién encabezó la delegación mexicana?",
+    help_topics="ir directo a un tema",
     topics_intro="Esto es lo que cubre el artículo. Elige un tema:",
     did_you_mean="No estoy seguro de cuál de estos temas buscas. ¿Quisiste decir:",
     decline="Lo siento, el artículo no parece tratar eso",
@@ -124,7 +130,6 @@ ES: Final = Messages(
     paragraph="párrafo",
     paragraphs="párrafos",
     and_="y",
-    related_intro="Relacionado:",
     unknown_topic="Ya no conozco ese tema. Esto es lo que puedo responder:",
     stale_button="Ese botón ya no es válido. Esto es lo que puedo responder:",
     error="Lo siento, algo falló de mi lado. Inténtalo de nuevo en un momento.",
@@ -151,6 +156,16 @@ ES: Final = Messages(
     flood="Estás enviando más de {limit} mensajes por minuto; te respondo en un momento.",
     only_text="Solo puedo leer texto. Hazme una pregunta con palabras sobre el acuerdo entre "
     "México y Estados Unidos, o elige un tema:",
+    stats_no_store="No hay un almacén de opiniones configurado.",
+    stats_unreadable="No se puede leer el almacén de opiniones: {error}",
+    stats_knowledge="Conocimiento: {entries} entradas.",
+    stats_feedback="Opiniones: {unanswered} sin respuesta, {picks} elecciones de «¿quisiste "
+    "decir?», {up} 👍, {down} 👎, de {chats} chats.",
+    stats_top_unanswered="Más preguntadas sin respuesta:",
+    stats_most_downvoted="Con más 👎:",
+    stats_none="(ninguna)",
+    reload_done="Recargado: {entries} entradas.",
+    reload_refused="Recarga rechazada; sigue la base de conocimiento actual. Problemas:",
 )
 
 _BY_LANGUAGE: Final[dict[Language, Messages]] = {"en": EN, "es": ES}

@@ -17,6 +17,34 @@ ReplyKind = Literal["answer", "suggest", "decline", "info", "smalltalk"]
 
 
 @dataclass(frozen=True)
+class ShowEntry:
+    """A button that answers one entry: a related topic, a topic, or a "did you mean" pick."""
+
+    entry_id: str
+    language: Language
+    picked: bool = False  # chosen from "did you mean" (the curator wants to know)
+
+
+@dataclass(frozen=True)
+class Vote:
+    """A 👍 (+1) or 👎 (-1) button under an answer."""
+
+    entry_id: str
+    language: Language
+    value: int
+
+
+@dataclass(frozen=True)
+class ShowTopics:
+    """The "all topics" button."""
+
+    language: Language
+
+
+Action = ShowEntry | Vote | ShowTopics
+
+
+@dataclass(frozen=True)
 class Paragraph:
     """One block of a reply, in Telegram HTML and in plain text."""
 
@@ -61,10 +89,10 @@ def plain(value: str) -> Paragraph:
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button: a label and the callback data it sends, or a URL it opens."""
+    """A button: a label and the action it asks for (the chat layer encodes it), or a URL."""
 
     label: str
-    data: str | None = None
+    action: Action | None = None
     url: str | None = None
 
 
@@ -79,11 +107,6 @@ class Reply:
     entry_id: str | None = None
     score: float = 0.0
     suggestions: tuple[str, ...] = ()
-
-    @property
-    def html(self) -> str:
-        """The whole reply as Telegram HTML (may exceed one message; see `html_chunks`)."""
-        return "\n\n".join(p.html for p in self.paragraphs)
 
     @property
     def plain(self) -> str:

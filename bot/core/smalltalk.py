@@ -41,12 +41,9 @@ _PATTERNS: Final = {
 }
 
 
-def small_talk(text: str, bot_username: str | None = None) -> SmallTalk | None:
+def small_talk(text: str) -> SmallTalk | None:
     """The kind of small talk `text` is, or None when it is (also) something else."""
-    folded = fold(text)
-    if bot_username:
-        folded = re.sub(rf"\b{re.escape(fold(bot_username))}\b", " ", folded)
-    folded = " ".join(folded.split())
+    folded = " ".join(fold(text).split())
     if not folded:
         return None
     return next((kind for kind, pattern in _PATTERNS.items() if pattern.match(folded)), None)

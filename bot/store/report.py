@@ -8,12 +8,15 @@ Unanswered questions are grouped by similarity with rapidfuzz, so "who paid for 
 from __future__ import annotations
 
 import csv
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, TextIO
 
 from rapidfuzz import fuzz, process
 
+from bot.core.knowledge import Language
+from bot.core.messages import messages
 from bot.core.text import fold
 from bot.store.sqlite import FeedbackStore
 
@@ -101,3 +104,32 @@ def write_csv(report: CuratorReport, out: TextIO) -> None:
         writer.writerow(["downvoted", entry_id, "", "", down, f"upvotes={up}"])
     for question, entry_id, times in report.missing_phrasings:
         writer.writerow(["missing_phrasing", entry_id, question, "", times, ""])
+
+
+def stats_text(store: FeedbackStore, language: Language, entries: int) -> str:
+    """The /stats message in `language`: totals and the top unanswered and 👎 answers."""
+    words = messages(language)
+    try:
+        totals = store.stats()
+        report = build_report(store)
+    except (sqlite3.Error, OSError) as exc:
+        return words.stats_unreadable.format(error=exc)
+    lines = [
+        words.stats_knowledge.format(entries=entries),
+        words.stats_feedback.format(
+            unanswered=totals.unanswered,
+            picks=totals.picks,
+            up=totals.upvotes,
+            down=totals.downvotes,
+            chats=totals.chats,
+        ),
+        words.stats_top_unanswered,
+    ]
+    lines += [f"  {g.count} × {g.example}" for g in report.unanswered[:5]] or [
+        f"  {words.stats_none}"
+    ]
+    lines.append(words.stats_most_downvoted)
+    lines += [f"  {e}: {d} 👎 / {u} 👍" for e, u, d in report.downvoted[:3]] or [
+        f"  {words.stats_none}"
+    ]
+    return "\n".join(lines)

@@ -1,6 +1,7 @@
-"""The composition root of the Telegram bot: `build_application` wires defaults, the rate
-limiter, handlers in order and the error handler last; `run_telegram` runs it with long
-polling or a webhook until SIGINT or SIGTERM. Tests inject a fake `request`.
+"""The composition root of the Telegram bot: `build_application` wires the store, the
+interaction layer, defaults, the rate limiter, handlers in order and the error handler last;
+`run_telegram` runs it with long polling or a webhook until SIGINT or SIGTERM. Tests inject
+a fake `request`.
 """
 
 from __future__ import annotations
@@ -26,10 +27,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.chat import callbacks, commands
+from bot.chat.interaction import Interaction, load
 from bot.core.feedback import FeedbackSink, MemoryFeedback
+from bot.core.knowledge import Language
 from bot.core.pipeline import Answerer
 from bot.logs import configure_logging
 from bot.settings import Settings
+from bot.store.report import stats_text
 from bot.store.sqlite import FeedbackStore, load_hash_secret
 from bot.telegram import webhook
 from bot.telegram.handlers import BotHandlers, freeze_long_lived
@@ -52,25 +57,33 @@ def build_application(
     request: BaseRequest | None = None,
     store: FeedbackStore | None = None,
     feedback: FeedbackSink | None = None,
+    webhook_mode: bool = False,
 ) -> Application:  # type: ignore[type-arg]
     """Wire the Telegram application: defaults, handlers in order, error handler last.
 
-    Feedback goes to `feedback`, else to `store`, else to memory. SIGHUP reloads the
-    knowledge base when the application runs in the main thread.
+    Feedback goes to `feedback`, else to `store`, else to memory; /stats reads `store`.
+    In polling mode the application publishes its menus when it starts and closes the store
+    when it stops (and SIGHUP reloads the knowledge base in the main thread); in webhook mode
+    it has no updater and `run_webhook` does the same around the server.
     """
     token = settings.telegram_bot_token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the Telegram application")
-    sink: FeedbackSink = feedback or store or MemoryFeedback()
-    handlers = BotHandlers(answerer, sink, settings, store)
 
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        await register_commands(application, handlers.answerer)
-        _reload_on_sighup(application, handlers)
+    def stats(language: Language, entries: int) -> str:
+        assert store is not None
+        return stats_text(store, language, entries)
 
-    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-        if store is not None:
-            store.close()
+    def loader() -> Answerer:
+        return Answerer(load(settings.knowledge_dir), settings.thresholds())
+
+    interaction = Interaction(
+        answerer,
+        feedback or store or MemoryFeedback(),
+        stats=stats if store is not None else None,
+        loader=loader,
+    )
+    handlers = BotHandlers(interaction, settings)
 
     builder = (
         ApplicationBuilder()
@@ -84,9 +97,18 @@ def build_application(
         )
         .rate_limiter(PatientRateLimiter(settings.outgoing_rate_limit, settings.send_attempts))
         .concurrent_updates(settings.concurrent_updates)
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
     )
+    if webhook_mode:
+        builder = builder.updater(None)
+    else:
+
+        async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+            await starting(application)
+
+        async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+            stopped(application)
+
+        builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
@@ -103,18 +125,19 @@ def build_application(
         )
     application = builder.build()
     application.bot_data["handlers"] = handlers
+    application.bot_data["store"] = store
 
     application.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
     application.add_handlers(
         [
-            CommandHandler("start", handlers.start, filters=NEW_MESSAGES),
-            CommandHandler("help", handlers.help, filters=NEW_MESSAGES),
-            CommandHandler("topics", handlers.topics, filters=NEW_MESSAGES),
-            CommandHandler("ask", handlers.ask, filters=NEW_MESSAGES),
-            CommandHandler("lang", handlers.lang, filters=NEW_MESSAGES),
-            CommandHandler("stats", handlers.stats, filters=NEW_MESSAGES),
-            CommandHandler("reload", handlers.reload_command, filters=NEW_MESSAGES),
-            CallbackQueryHandler(handlers.button),
+            *(
+                CommandHandler(row.all_names, handlers.command_handler(row), filters=NEW_MESSAGES)
+                for row in commands.COMMANDS
+            ),
+            CallbackQueryHandler(handlers.show, pattern=callbacks.SHOW_PATTERN),
+            CallbackQueryHandler(handlers.vote, pattern=callbacks.VOTE_PATTERN),
+            CallbackQueryHandler(handlers.topics_button, pattern=callbacks.TOPICS_PATTERN),
+            CallbackQueryHandler(handlers.stale),
             InlineQueryHandler(handlers.inline),
             MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, handlers.text),
             MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.command),
@@ -126,6 +149,20 @@ def build_application(
     )
     application.add_error_handler(handlers.error)
     return application
+
+
+async def starting(application: Application) -> None:  # type: ignore[type-arg]
+    """Once the application is initialised: publish the menus, listen for SIGHUP."""
+    handlers: BotHandlers = application.bot_data["handlers"]
+    await register_commands(application, handlers.knowledge, handlers.settings.admin_ids)
+    _reload_on_sighup(application, handlers)
+
+
+def stopped(application: Application) -> None:  # type: ignore[type-arg]
+    """Once the application is shut down: close the store."""
+    store: FeedbackStore | None = application.bot_data.get("store")
+    if store is not None:
+        store.close()
 
 
 def _reload_on_sighup(application: Application, handlers: BotHandlers) -> None:  # type: ignore[type-arg]
@@ -147,7 +184,7 @@ def _reload_on_sighup(application: Application, handlers: BotHandlers) -> None: 
 def health(application: Application, mode: str) -> dict[str, Any]:  # type: ignore[type-arg]
     """What /healthz reports: up when the application runs with a loaded knowledge base."""
     handlers: BotHandlers = application.bot_data["handlers"]
-    entries = len(handlers.answerer.knowledge.entries)
+    entries = len(handlers.knowledge.entries)
     ok = application.running and entries > 0
     return {
         "status": "ok" if ok else "unavailable",
@@ -166,11 +203,12 @@ def run_telegram(settings: Settings, answerer: Answerer) -> int:
     directory = settings.database_path.parent
     hash_secret = settings.hash_secret.get_secret_value() if settings.hash_secret else None
     store = FeedbackStore(settings.database_path, load_hash_secret(hash_secret, directory))
-    application = build_application(settings, answerer, store=store)
+    webhook_mode = settings.bot_mode == "webhook"
+    application = build_application(settings, answerer, store=store, webhook_mode=webhook_mode)
     entries = len(answerer.knowledge.entries)
     freeze_long_lived()
     try:
-        if settings.bot_mode == "polling":
+        if not webhook_mode:
             log.info("starting with long polling (%d entries)", entries)
             application.run_polling(allowed_updates=Update.ALL_TYPES)
         else:
@@ -194,12 +232,16 @@ async def _run_webhook(application: Application, settings: Settings) -> None:  #
         loop.add_signal_handler(signum, stop.set)
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
-    await webhook.serve(
-        application,
-        webhook_url=settings.webhook_url,
-        secret=settings.webhook_secret.get_secret_value(),
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        health=lambda: health(application, "webhook"),
-        stop=stop,
-    )
+    try:
+        await webhook.serve(
+            application,
+            webhook_url=settings.webhook_url,
+            secret=settings.webhook_secret.get_secret_value(),
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            health=lambda: health(application, "webhook"),
+            stop=stop,
+            on_start=starting,
+        )
+    finally:
+        stopped(application)

@@ -1,7 +1,9 @@
-"""The Telegram handlers: parse an update, call the `Answerer`, send its `Reply`.
+"""The Telegram handlers: read an update, ask the interaction layer, send what it says.
 
-One class, `BotHandlers`, bound to the answerer (replaced whole on reload), the feedback sink
-and the settings. In groups the bot answers free text only when it is mentioned or replied to.
+`BotHandlers` holds no conversation rules of its own: it turns an update into a `Sender` and
+a call on `Interaction` (`bot.chat`), and the reply into Bot API calls. PTB does the routing:
+one handler per command row, per button kind and per kind of message. In groups the bot
+reads free text only when it is mentioned or replied to.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ import asyncio
 import gc
 import logging
 import re
-import sqlite3
-from collections.abc import Awaitable, Callable
-from typing import Final
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
 
 from telegram import (
+    CallbackQuery,
     InlineQueryResultArticle,
     InputTextMessageContent,
     Message,
@@ -25,23 +27,22 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
-from bot.core.feedback import FeedbackEvent, FeedbackSink
-from bot.core.knowledge import LANGUAGES, KnowledgeError, Language, load_knowledge
-from bot.core.language import DEFAULT_LANGUAGE, language_of_code
+from bot.chat import commands
+from bot.chat.callbacks import decode
+from bot.chat.interaction import Interaction, Response, Sender
+from bot.core.knowledge import KnowledgeBase
 from bot.core.messages import messages
-from bot.core.pipeline import Answerer, feedback_event
-from bot.core.replies import Reply, plain
+from bot.core.replies import Reply, ShowEntry, ShowTopics, Vote
 from bot.settings import Settings
-from bot.store.report import build_report
-from bot.store.sqlite import FeedbackStore
 from bot.telegram.io import inline_article, keyboard, register_commands, send_reply
 from bot.telegram.limits import FloodLimiter, Verdict
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_KEY: Final = "language"  # chat_data key of a language pinned with /lang
 MAX_INLINE_RESULTS: Final = 10
 INLINE_CACHE_SECONDS: Final = 60
+Context = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> str | None:
@@ -72,207 +73,109 @@ def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> s
 
 
 class BotHandlers:
-    """The handlers, bound to the answerer (replaced whole on reload) and the feedback sink."""
+    """The handlers, bound to one interaction layer."""
 
-    def __init__(
-        self,
-        answerer: Answerer,
-        feedback: FeedbackSink,
-        settings: Settings,
-        store: FeedbackStore | None = None,
-    ) -> None:
-        self.answerer = answerer
-        self.feedback = feedback
+    def __init__(self, interaction: Interaction, settings: Settings) -> None:
+        self.interaction = interaction
         self.settings = settings
-        self.store = store
         self.limiter = FloodLimiter(settings.flood_limit, settings.flood_window_seconds)
-        self._reload_lock = asyncio.Lock()
 
-    def is_admin(self, update: Update) -> bool:
-        """True when the sender is one of ADMIN_IDS."""
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge base answering now (a reload replaces it)."""
+        return self.interaction.answerer.knowledge
+
+    def sender(self, update: Update) -> Sender:
+        """Who sent the update, as the interaction layer sees them."""
         user = update.effective_user
-        return user is not None and user.id in self.settings.admin_ids
-
-    # ------------------------------------------------------------------ language
-
-    @staticmethod
-    def pinned(context: ContextTypes.DEFAULT_TYPE) -> Language | None:
-        """The language pinned for this chat with /lang, if any."""
-        chat_data = context.chat_data
-        value = chat_data.get(LANGUAGE_KEY) if chat_data is not None else None
-        return value if value in LANGUAGES else None
-
-    @staticmethod
-    def hint(update: Update) -> str | None:
-        """The user's Telegram language_code, used only to break ties."""
-        return update.effective_user.language_code if update.effective_user else None
-
-    def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Language:
-        """The language for replies that have no question to read: pinned, else the user's."""
-        return self.pinned(context) or language_of_code(self.hint(update)) or DEFAULT_LANGUAGE
+        chat = update.effective_chat
+        return Sender(
+            chat=chat.id if chat is not None else None,
+            app_language=user.language_code if user is not None else None,
+            admin=user is not None and user.id in self.settings.admin_ids,
+            private=chat is None or chat.type == ChatType.PRIVATE,
+        )
 
     # ------------------------------------------------------------------ commands
 
-    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/start [payload]: welcome with topic buttons, or the entry a deep link names."""
-        message = update.effective_message
-        if message is None:
-            return
-        payload = " ".join(context.args or [])
-        reply = self.answerer.command("start", payload, self.language(update, context))
-        if reply is not None:
-            await send_reply(message, reply, context.bot.username)
+    def command_handler(self, row: commands.Command) -> Handler:
+        """The callback of one row of the command table (PTB routes by name)."""
 
-    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/help: how to ask."""
-        if update.effective_message:
-            reply = self.answerer.help(self.language(update, context))
-            await send_reply(update.effective_message, reply)
+        async def handle(update: Update, context: Context) -> None:
+            message = update.effective_message
+            if message is None or not message.text:
+                return
+            name = message.text.split()[0][1:].partition("@")[0]
+            argument = " ".join(context.args or [])
+            sender = self.sender(update)
+            if row.admin:  # /reload reads files: keep the event loop free meanwhile
+                run = self.interaction.run
+                response = await asyncio.to_thread(run, row, sender, argument, name)
+            else:
+                response = self.interaction.run(row, sender, argument, name)
+            await self._respond(message, response, context)
 
-    async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/topics: every topic as a button."""
-        if update.effective_message:
-            reply = self.answerer.topics(self.language(update, context))
-            await send_reply(update.effective_message, reply)
+        return handle
 
-    async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/ask <question>: answer the question after the command (for groups)."""
-        message = update.effective_message
-        if message is None:
-            return
-        question = " ".join(context.args or [])
-        pinned = self.pinned(context) is not None
-        reply = self.answerer.command("ask", question, self.language(update, context), pinned)
-        if reply is not None:
-            self._note_unanswered(update, question, reply)
-            await send_reply(message, reply, context.bot.username)
-
-    async def lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/lang en|es|auto: pin the chat's answer language, or follow each message again."""
-        message = update.effective_message
-        if message is None or context.chat_data is None:
-            return
-        fallback = language_of_code(self.hint(update)) or DEFAULT_LANGUAGE
-        argument = " ".join(context.args or [])
-        reply, pinned = self.answerer.set_language(argument, self.pinned(context), fallback)
-        if pinned is None:
-            context.chat_data.pop(LANGUAGE_KEY, None)
-        else:
-            context.chat_data[LANGUAGE_KEY] = pinned
-        await send_reply(message, reply)
-
-    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/<topic> (looked up in the current knowledge base, so reloads can add topics), or a
-        command we do not have: a hint in private chats, silence in groups."""
+    async def command(self, update: Update, context: Context) -> None:
+        """Any other /command: a topic of the current knowledge base (so reloads can add
+        topics), or a command we do not have (a hint in private chats, silence in groups)."""
         message = update.effective_message
         if message is None or not message.text:
             return
         name, _, target = message.text.split()[0][1:].partition("@")
+        sender = self.sender(update)
         if target and target.lower() != (context.bot.username or "").lower():
-            await self.unknown_command(update, context)  # /command@OtherBot: a hint in private
-            return
-        reply = self.answerer.command(name, "", self.language(update, context))
-        if reply is not None:
-            await send_reply(message, reply, context.bot.username)
+            response = Response(self.interaction.unknown_command(sender))  # /command@OtherBot
         else:
-            await self.unknown_command(update, context)
+            response = self.interaction.command(sender, name)
+        await self._respond(message, response, context)
 
-    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A command we do not have: a hint in private chats, silence in groups."""
-        message = update.effective_message
-        if message is None or message.chat.type != ChatType.PRIVATE:
-            return
-        language = self.language(update, context)
-        await send_reply(message, self.answerer.info(messages(language).unknown_command, language))
-
-    # ------------------------------------------------------------------ admins
-
-    async def _admin_reply(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: Callable[[], Awaitable[str]]
-    ) -> None:
-        """Send an admin command's text; for anyone else behave like an unknown command."""
-        message = update.effective_message
-        if not self.is_admin(update):
-            await self.unknown_command(update, context)
-        elif message is not None:
-            await send_reply(message, Reply("info", "en", (plain(await text()),)))
-
-    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/stats (admins): feedback totals and the top unanswered questions."""
-
-        async def text() -> str:
-            return self.stats_text()
-
-        await self._admin_reply(update, context, text)
-
-    def stats_text(self) -> str:
-        """The /stats message (plain text)."""
-        if self.store is None:
-            return "No feedback store is configured."
-        try:
-            totals = self.store.stats()
-            report = build_report(self.store)
-        except (sqlite3.Error, OSError) as exc:
-            return f"The feedback store cannot be read: {exc}"
-        lines = [
-            f"Knowledge: {len(self.answerer.knowledge.entries)} entries.",
-            f"Feedback: {totals.unanswered} unanswered, {totals.picks} did-you-mean picks, "
-            f"{totals.upvotes} 👍, {totals.downvotes} 👎, from {totals.chats} chats.",
-            "Top unanswered:",
-        ]
-        lines += [f"  {g.count} × {g.example}" for g in report.unanswered[:5]] or ["  (none)"]
-        lines.append("Most 👎:")
-        lines += [f"  {e}: {d} 👎 / {u} 👍" for e, u, d in report.downvoted[:3]] or ["  (none)"]
-        return "\n".join(lines)
-
-    async def reload_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/reload (admins): load knowledge/ again; a broken file keeps the running base."""
-
-        async def text() -> str:
-            return (await self.reload(context.application))[1]
-
-        await self._admin_reply(update, context, text)
+    async def _respond(self, message: Message, response: Response, context: Context) -> None:
+        if response.reply is not None:
+            await send_reply(message, response.reply, context.bot.username)
+        if response.reloaded:
+            await self.after_reload(context.application)
 
     async def reload(self, application: Application) -> tuple[bool, str]:  # type: ignore[type-arg]
-        """Load the knowledge base again and swap it in whole; on problems keep the old one."""
-        async with self._reload_lock:
-            settings = self.settings
-            try:
-                knowledge = await asyncio.to_thread(load_knowledge, settings.knowledge_dir)
-            except KnowledgeError as exc:
-                lines = [str(p) for p in exc.problems]
-                log.error("reload refused, the running knowledge base stays:\n%s", "\n".join(lines))
-                text = "Reload refused; the running knowledge base stays. Problems:\n" + "\n".join(
-                    lines
-                )
-                return False, text
-            answerer = await asyncio.to_thread(Answerer, knowledge, settings.thresholds())
-            self.answerer = answerer  # one reference swap: every later update sees the new base
-            freeze_long_lived()
-            await register_commands(application, answerer)
-            log.info("knowledge reloaded: %d entries", len(knowledge.entries))
-            return True, f"Reloaded: {len(knowledge.entries)} entries."
+        """Load the knowledge base again (SIGHUP); on problems the running one stays."""
+        done, text = await asyncio.to_thread(self.interaction.reload)
+        if done:
+            await self.after_reload(application)
+        else:
+            log.error("reload refused, the running knowledge base stays:\n%s", text)
+        return done, text
+
+    async def after_reload(self, application: Application) -> None:  # type: ignore[type-arg]
+        """A new knowledge base is in: publish its menus, keep it out of the GC's full passes."""
+        freeze_long_lived()
+        knowledge = self.knowledge
+        await register_commands(application, knowledge, self.settings.admin_ids)
+        log.info("knowledge reloaded: %d entries", len(knowledge.entries))
 
     # ------------------------------------------------------------------ limits
 
-    async def flood_guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def flood_guard(self, update: Update, context: Context) -> None:
         """Runs first: over FLOOD_LIMIT messages a minute, one polite notice, then silence."""
         message = update.message
         user = update.effective_user
-        if message is None or user is None or self.is_admin(update):
+        if message is None or user is None:
+            return
+        sender = self.sender(update)
+        if sender.admin:
             return
         verdict = self.limiter.check(user.id)
         if verdict is Verdict.ALLOW:
             return
         if verdict is Verdict.NOTIFY:
-            language = self.language(update, context)
+            language = self.interaction.language(sender)
             notice = messages(language).flood.format(limit=self.settings.flood_limit)
             await message.reply_text(notice)
         raise ApplicationHandlerStop
 
     # ------------------------------------------------------------------ free text
 
-    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def text(self, update: Update, context: Context) -> None:
         """Free text: answer, "did you mean", small talk, or decline (groups: only if asked)."""
         message = update.effective_message
         if message is None or message.text is None:
@@ -280,54 +183,94 @@ class BotHandlers:
         question = addressed_text(message, context.bot.id, context.bot.username)
         if question is None:
             return
-        if not question:  # only "@bot": say hello
-            reply = self.answerer.welcome(self.language(update, context))
-        else:
-            reply = self.answerer.answer(question, self.pinned(context), self.hint(update))
-            self._note_unanswered(update, question, reply)
+        sender = self.sender(update)
+        if question:
+            reply = self.interaction.text(sender, question)
+        else:  # only "@bot": say hello
+            reply = self.interaction.welcome(sender)
         await send_reply(message, reply, context.bot.username)
 
-    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def not_text(self, update: Update, context: Context) -> None:
         """A sticker, photo, voice message or location in a private chat: ask for words."""
         message = update.effective_message
-        if message is None:
-            return
-        language = self.language(update, context)
-        await send_reply(message, self.answerer.info(messages(language).only_text, language))
+        if message is not None:
+            await send_reply(message, self.interaction.only_text(self.sender(update)))
 
     # ------------------------------------------------------------------ buttons and inline
 
-    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button press: always acknowledged, then answered (stale data gets the topics)."""
-        query = update.callback_query
+    async def show(self, update: Update, context: Context) -> None:
+        """A topic, related-topic or "did you mean" button: that entry's card."""
+        query, action, question = self._pressed(update)
         if query is None:
             return
-        data = query.data or ""
+        sender = self.sender(update)
+        if isinstance(action, ShowEntry):
+            reply = self.interaction.show(sender, action, question)
+        else:
+            reply = self.interaction.stale(sender)
+        await self._deliver(query, reply, context)
+
+    async def topics_button(self, update: Update, context: Context) -> None:
+        """The "📚 Topics" button."""
+        query, action, _ = self._pressed(update)
+        if query is None:
+            return
+        sender = self.sender(update)
+        if isinstance(action, ShowTopics):
+            reply = self.interaction.answerer.topics(action.language)
+        else:
+            reply = self.interaction.stale(sender)
+        await self._deliver(query, reply, context)
+
+    async def vote(self, update: Update, context: Context) -> None:
+        """👍 or 👎: kept for the curator, thanked with a short notice (no new message)."""
+        query, action, question = self._pressed(update)
+        if query is None:
+            return
+        sender = self.sender(update)
+        if isinstance(action, Vote):
+            await query.answer(self.interaction.vote(sender, action, question))
+        else:
+            await self._deliver(query, self.interaction.stale(sender), context)
+
+    async def stale(self, update: Update, context: Context) -> None:
+        """Any other button (out of date, or forged): the topics, politely."""
+        query, _, _ = self._pressed(update)
+        if query is not None:
+            await self._deliver(query, self.interaction.stale(self.sender(update)), context)
+
+    @staticmethod
+    def _pressed(
+        update: Update,
+    ) -> tuple[CallbackQuery | None, ShowEntry | Vote | ShowTopics | None, str | None]:
+        """The query, its decoded action, and the question its message answered (if known)."""
+        query = update.callback_query
+        if query is None:
+            return None, None, None
         origin = query.message if isinstance(query.message, Message) else None
         asked = origin.reply_to_message if origin is not None else None
-        chat = update.effective_chat.id if update.effective_chat else None
-        event = feedback_event(data, asked.text if asked is not None else None, chat)
-        if event is not None:
-            self.feedback.record(event)
-        reply = self.answerer.press(data, self.language(update, context))
-        if reply is None:  # a vote
-            await query.answer(messages(event.language if event else "en").vote_thanks)
-            return
+        return query, decode(query.data or ""), asked.text if asked is not None else None
+
+    @staticmethod
+    async def _deliver(query: CallbackQuery, reply: Reply, context: Context) -> None:
+        """Acknowledge the press, then send the reply under the pressed message (or edit the
+        message in place when it was sent through inline mode)."""
         await query.answer()
+        origin = query.message if isinstance(query.message, Message) else None
         if origin is not None:
             await send_reply(origin, reply, context.bot.username)
-        elif query.inline_message_id:  # a message sent through inline mode
+        elif query.inline_message_id:
             await query.edit_message_text(
                 reply.html_chunks()[0], reply_markup=keyboard(reply, context.bot.username)
             )
 
-    async def inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def inline(self, update: Update, context: Context) -> None:
         """@bot <query> in any chat: up to ten answer cards, the topics, or "not covered"."""
         query = update.inline_query
         if query is None:
             return
-        text = query.query.strip()
-        language, cards = self.answerer.inline(text, self.hint(update), MAX_INLINE_RESULTS)
+        sender = self.sender(update)
+        language, cards = self.interaction.inline(sender, query.query, MAX_INLINE_RESULTS)
         username = context.bot.username
         if cards:
             results = [inline_article(card, username) for card in cards]
@@ -341,27 +284,20 @@ class BotHandlers:
                     input_message_content=InputTextMessageContent(words.inline_no_match),
                 )
             ]
-            self.feedback.record(FeedbackEvent("unanswered", language, question=text))
         await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
 
     # ------------------------------------------------------------------ errors
 
-    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def error(self, update: object, context: Context) -> None:
         """Log the exception with the update, and tell the user something went wrong."""
         log.error("error while handling an update: %r", update, exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         try:
-            language = self.language(update, context)
+            language = self.interaction.language(self.sender(update))
             await context.bot.send_message(update.effective_chat.id, messages(language).error)
         except TelegramError:
             log.warning("could not tell the user about the error", exc_info=True)
-
-    def _note_unanswered(self, update: Update, question: str, reply: Reply) -> None:
-        if reply.kind in ("decline", "suggest"):
-            chat = update.effective_chat.id if update.effective_chat else None
-            event = FeedbackEvent("unanswered", reply.language, question=question, chat=chat)
-            self.feedback.record(event)
 
 
 def freeze_long_lived() -> None:

@@ -6,10 +6,12 @@ The `Reply` comes from the core as plain data; this module turns it into Bot API
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Final
 
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -19,32 +21,17 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
+from telegram.helpers import create_deep_linked_url
 
-from bot.core.knowledge import LANGUAGES, Language
+from bot.chat import commands
+from bot.chat.callbacks import deep_link_payload, encode
+from bot.core.knowledge import LANGUAGES, KnowledgeBase, Language
 from bot.core.language import DEFAULT_LANGUAGE
 from bot.core.messages import messages
-from bot.core.pipeline import Answerer, deep_link_payload
 from bot.core.replies import Reply
 
 log = logging.getLogger(__name__)
 
-BUILTIN_COMMANDS: Final = ("start", "help", "topics", "ask", "lang")  # in the menus
-_MENU_DESCRIPTIONS: Final[dict[Language, dict[str, str]]] = {
-    "en": {
-        "start": "Welcome and main topics",
-        "help": "How to ask",
-        "topics": "Everything I can answer",
-        "ask": "Ask a question (in groups)",
-        "lang": "Answer language: en, es or auto",
-    },
-    "es": {
-        "start": "Bienvenida y temas principales",
-        "help": "Cómo preguntar",
-        "topics": "Todo lo que puedo responder",
-        "ask": "Hacer una pregunta (en grupos)",
-        "lang": "Idioma de las respuestas: es, en o auto",
-    },
-}
 DESCRIPTION_CHARS: Final = 100
 
 
@@ -52,16 +39,16 @@ def keyboard(reply: Reply, bot_username: str | None = None) -> InlineKeyboardMar
     """The reply's buttons as an inline keyboard; answer cards also get a share link."""
     rows = [
         [
-            InlineKeyboardButton(b.label, url=b.url)
-            if b.url
-            else InlineKeyboardButton(b.label, callback_data=b.data)
+            InlineKeyboardButton(b.label, callback_data=encode(b.action))
+            if b.action is not None
+            else InlineKeyboardButton(b.label, url=b.url)
             for b in row
         ]
         for row in reply.buttons
     ]
     if bot_username and reply.kind == "answer" and reply.entry_id:
         payload = deep_link_payload(reply.entry_id, reply.language)
-        link = f"https://t.me/{bot_username}?start={payload}"
+        link = create_deep_linked_url(bot_username, payload)
         rows.append([InlineKeyboardButton(messages(reply.language).share, url=link)])
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -98,19 +85,36 @@ def inline_article(card: Reply, bot_username: str | None) -> InlineQueryResultAr
     )
 
 
-async def register_commands(application: Application, answerer: Answerer) -> None:  # type: ignore[type-arg]
-    """Publish the command menu in English (default) and Spanish with setMyCommands."""
+def menu(knowledge: KnowledgeBase, language: Language, admin: bool) -> list[BotCommand]:
+    """The command menu in `language`: the built-in commands (admin ones only for admins),
+    then the topic commands of the knowledge base."""
+    found = [
+        BotCommand(row.names[language], row.menu[language])
+        for row in commands.COMMANDS
+        if admin or not row.admin
+    ]
+    found += [
+        BotCommand(command, entry.text(language).title)
+        for entry in knowledge.topics
+        if (command := entry.command_for(language)) is not None
+    ]
+    return found
+
+
+async def register_commands(
+    application: Application,  # type: ignore[type-arg]
+    knowledge: KnowledgeBase,
+    admin_ids: Iterable[int] = (),
+) -> None:
+    """Publish the command menus with setMyCommands: English (the default) and Spanish for
+    everyone, and the same with the admin commands in each admin's private chat."""
     for language in LANGUAGES:
-        descriptions = _MENU_DESCRIPTIONS[language]
-        commands = [BotCommand(name, descriptions[name]) for name in BUILTIN_COMMANDS]
-        commands += [
-            BotCommand(command, entry.text(language).title)
-            for entry in answerer.knowledge.commands
-            if (command := entry.command_for(language)) is not None
-        ]
-        try:
-            await application.bot.set_my_commands(
-                commands, language_code=None if language == DEFAULT_LANGUAGE else language
-            )
-        except TelegramError:
-            log.warning("could not register the %s command menu", language, exc_info=True)
+        code = None if language == DEFAULT_LANGUAGE else language
+        scopes = [(None, False), *((BotCommandScopeChat(a), True) for a in sorted(admin_ids))]
+        for scope, admin in scopes:
+            try:
+                await application.bot.set_my_commands(
+                    menu(knowledge, language, admin), scope=scope, language_code=code
+                )
+            except TelegramError:
+                log.warning("could not register the %s command menu", language, exc_info=True)

@@ -13,7 +13,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 from urllib.parse import urlparse
 
@@ -31,6 +31,7 @@ MAX_BODY_BYTES: Final = 1_000_000
 DRAIN_SECONDS: Final = 10.0
 
 Health = Callable[[], dict[str, Any]]
+OnStart = Callable[[Application], Awaitable[None]]  # type: ignore[type-arg]
 
 
 def webhook_path(webhook_url: str) -> str:
@@ -155,12 +156,18 @@ async def serve(
     health: Health,
     stop: asyncio.Event,
     ready: Callable[[int], None] | None = None,
+    on_start: OnStart | None = None,
 ) -> None:
-    """Run the application on a webhook until `stop` is set, then shut down cleanly."""
+    """Run the application on a webhook until `stop` is set, then shut down cleanly.
+
+    As in PTB's custom-webhook example: `async with application` initialises and shuts it
+    down, and the application runs between `start()` and `stop()`, with this server in
+    front instead of an updater. `on_start` runs once the application is initialised.
+    """
     server = WebhookServer(application, secret, webhook_path(webhook_url), health)
     async with application:
-        if application.post_init is not None:
-            await application.post_init(application)
+        if on_start is not None:
+            await on_start(application)
         await application.start()
         bound = await server.start(listen, port)
         await application.bot.set_webhook(
@@ -172,7 +179,3 @@ async def serve(
         log.info("stopping: no new webhook requests; finishing the received updates")
         await server.stop()
         await application.stop()
-        if application.post_stop is not None:
-            await application.post_stop(application)
-    if application.post_shutdown is not None:
-        await application.post_shutdown(application)

@@ -158,6 +158,19 @@ def test_small_talk_is_judged_as_production_answers_it(answerer):
     assert all(r.correct for r in results)
 
 
+def test_the_evaluation_judges_exactly_what_production_answers(realistic, tuning_sets, answerer):
+    """Scoring matches once and applies the thresholds later (so calibration is cheap); that
+    must give the outcome the real `answer()` gives, message by message."""
+    production_kind = {"info": "decline", "smalltalk": evaluation.SMALL_TALK}
+    scored = [*realistic["tuning"], *realistic["held-out"], *tuning_sets["more.yaml"]]
+    for result in evaluation.judge(scored, answerer.thresholds):
+        reply = answerer.answer(result.case.question)
+        assert production_kind.get(reply.kind, reply.kind) == result.outcome, result.case
+        if reply.kind == "answer":
+            assert reply.entry_id == result.entry_id, result.case
+        assert reply.language == result.language or result.neutral, result.case
+
+
 def test_eval_command_prints_both_halves_side_by_side(capsys):
     code = main(["eval"])
     out = capsys.readouterr().out

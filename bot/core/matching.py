@@ -44,6 +44,9 @@ MIN_SHORT_REPAIR_LENGTH = 3  # short words: swapped letters ("teh"), or one edit
 MAX_CLAUSES = 12  # a longer message keeps its first and last clauses, the middle in one
 MAX_SPAN = 3  # clauses in one scored part
 DISTINCTIVE = 3  # a word found in at most this many entries points at them
+MIN_SPELLING = 4  # shorter words are not offered as the repair of a typo
+TWO_EDITS_FROM = 8  # letters from which a typo may be two edits away
+MIN_CHOICES = 2  # "did you mean" needs at least two close options; one is an answer
 _CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]")
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)
 # "us" after a verb that takes an object is the pronoun, not the United States ("wants us").
@@ -149,7 +152,7 @@ def decide(match: Match, thresholds: Thresholds) -> Decision:
         for c in match.candidates
         if c.score >= thresholds.suggest and c.score >= best.score - thresholds.spread
     )
-    if len(close) < 2:
+    if len(close) < MIN_CHOICES:
         return Decision(Outcome.ANSWER, match)  # one clear candidate: nothing to choose from
     return Decision(Outcome.SUGGEST, match, close[: thresholds.max_suggestions])
 
@@ -228,7 +231,7 @@ class Matcher:
                     for term in terms:
                         index.phrasing_postings[term].append(pid)
                     words |= terms
-                    index.spellings.update(w for w in fold(text).split() if len(w) >= 4)
+                    index.spellings.update(w for w in fold(text).split() if len(w) >= MIN_SPELLING)
             for term in words:
                 index.entry_postings[term].append(position)
             answer_terms = {
@@ -247,7 +250,7 @@ class Matcher:
         }
         for phrasing in index.phrasings:
             phrasing.weight = sum(index.idf[t] for t in phrasing.terms)
-        index.spellings.update(w for w in analyzer.lexicon.spellings if len(w) >= 4)
+        index.spellings.update(w for w in analyzer.lexicon.spellings if len(w) >= MIN_SPELLING)
         return index
 
     def clear_caches(self) -> None:
@@ -292,7 +295,7 @@ class Matcher:
         towards a person's name. Shorter: only towards a function word, by swapping two
         letters or adding the one left out.
         """
-        max_edits = 1 if len(word) < 8 else 2
+        max_edits = 1 if len(word) < TWO_EDITS_FROM else 2
         found = process.extract(
             word, self._repair_choices, scorer=OSA.distance, score_cutoff=max_edits, limit=8
         )

@@ -41,6 +41,7 @@ _STEMMERS: Final = {
     "es": snowballstemmer.stemmer("spanish"),
 }
 LANGUAGE_CODES: Final = tuple(_STEMMERS)
+SHORTEST_STEMMED: Final = 4  # shorter words are kept whole
 
 
 @lru_cache(maxsize=32768)
@@ -50,7 +51,7 @@ def stem(word: str, language: str = "en") -> str:
     The knowledge base's phrasings are stemmed in their own language; a question, whose
     language is not known word by word, is read with both stemmers (see `Analyzer.readings`).
     """
-    if len(word) <= 3 or word.isdigit():
+    if len(word) < SHORTEST_STEMMED or word.isdigit():
         return word
     return str(_STEMMERS[language].stemWord(word))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from bot.core.feedback import FeedbackEvent
+from bot.core.pipeline import MAX_QUESTION_CHARS  # the longest question the bot reads
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 SECRET_FILE: Final = "hash-secret"  # noqa: S105 (a file name, not a password)
-MAX_QUESTION_CHARS: Final = 500
 
 
 def load_hash_secret(configured: str | None, directory: Path) -> bytes:

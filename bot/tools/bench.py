@@ -15,12 +15,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from rapidfuzz import fuzz, process, utils
 
 from bot.core.knowledge import LANGUAGES, Entry, EntryText, KnowledgeBase
 from bot.core.matching import Matcher
 from bot.core.text import Analyzer, fold
+
+TYPO_SHARE: Final = 0.5  # generated questions with one typo
+OFF_TOPIC_SHARE: Final = 0.2  # generated questions about something else
+LARGE_BASE: Final = 1000  # entries from which the floor is timed once, not five times
 
 _SYLLABLES = ("ka", "lo", "mi", "tra", "sen", "dor", "vi", "qu", "ple", "ron", "zu", "bel", "ta")
 # Chatty sentences that wrap a question in a long message (generated, never committed as data).
@@ -109,12 +114,12 @@ def generate_entries(count: int, seed: int = 7) -> tuple[list[Entry], list[str]]
         entries.append(Entry(id=f"gen-{number}", sources=[1], en=text, es=text))
     for _ in range(300):
         words = rng.choice(entries).en.questions[rng.randrange(5)].split()
-        if rng.random() < 0.5:  # one typo
+        if rng.random() < TYPO_SHARE:  # one typo
             position = rng.randrange(len(words))
             word = words[position]
             cut = rng.randrange(len(word))
             words[position] = word[:cut] + rng.choice("aeiou") + word[cut + 1 :]
-        if rng.random() < 0.2:  # a question about something else
+        if rng.random() < OFF_TOPIC_SHARE:  # a question about something else
             words = ["what", "about", *rng.sample(vocabulary, 2), "tomorrow"]
         questions.append(" ".join(words))
     return entries, questions
@@ -171,7 +176,7 @@ def run(knowledge: KnowledgeBase, questions: Sequence[str], sizes: Sequence[int]
         matcher = Matcher(entries, analyzer)
         build = time.perf_counter() - start
         ours = time_matcher(matcher, asked)
-        floor_passes = 5 if len(entries) < 1000 else 1  # the floor is slow on large bases
+        floor_passes = 5 if len(entries) < LARGE_BASE else 1  # the floor is slow on large bases
         floor = time_floor(all_phrasings(entries), asked, passes=floor_passes)
         rows.append(
             f"{label:<32} {ours.median_ms:8.3f} {ours.p99_ms:8.3f}   "

@@ -29,7 +29,7 @@ from bot.core.pipeline import Answerer
 from bot.core.replies import Reply
 from bot.settings import Settings, describe_errors
 from bot.store import report
-from bot.store.sqlite import FeedbackStore
+from bot.store.sqlite import SqliteStore
 from bot.tools import bench, evaluation
 from bot.tools.evaluation import DEFAULT_EVAL_FILE
 
@@ -332,7 +332,7 @@ def _report(settings: Settings, *, as_csv: bool, limit: int) -> int:
     if not path.exists():
         print(f"no feedback recorded yet ({path} does not exist)")
         return EXIT_OK
-    store = FeedbackStore(path, secret=b"")  # reading needs no key: chats are already hashed
+    store = SqliteStore(path, secret=b"")  # reading needs no key: chats are already hashed
     try:
         found = report.build_report(store)
     except (sqlite3.Error, OSError) as exc:

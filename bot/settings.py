@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    webhook_behind_proxy: bool = False  # trust X-Real-IP / X-Forwarded-For from a proxy
 
     database_path: Path = DEFAULT_DATABASE
     hash_secret: SecretStr | None = None
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     send_attempts: int = Field(default=6, ge=1, le=20)
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    inbox_keep_hours: float = Field(default=24.0, gt=0)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.chat.callbacks import encode
 from bot.core.knowledge import Language
 from bot.core.replies import ShowEntry, Vote
-from bot.telegram.app import health, starting
+from bot.telegram.app import health
 from bot.telegram.webhook import serve
 
 BOT_ID = 4242
@@ -50,7 +50,6 @@ async def serve_webhook_in_background(
             health=lambda: health(application, "webhook"),
             stop=stop,
             ready=ready.set_result,
-            on_start=starting,
         )
     )
     return task, stop, await asyncio.wait_for(ready, 10)

@@ -16,11 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
-from telegram import Update
 
 from bot.settings import Settings
 from bot.telegram.app import build_application
-from bot.telegram.io import register_commands
+from bot.telegram.lifecycle import poll, running
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fake_telegram import FAULT_KINDS, FakeTelegram, Faults
 from tests.fakes import TOKEN, serve_webhook_in_background
@@ -51,22 +50,21 @@ def live_settings(fake: FakeTelegram, tmp_path: Path, **extra) -> Settings:
 
 
 @asynccontextmanager
-async def polling_bot(settings: Settings, answerer) -> AsyncIterator:
-    """The application polling the fake server, started and stopped the way run_polling does."""
-    application = build_application(settings, answerer)
-    await application.initialize()
-    await register_commands(application, answerer.knowledge)
-    assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-    )
-    await application.start()
+async def polling_bot(settings: Settings, answerer, store=None) -> AsyncIterator:
+    """The application polling the fake server, run the way `run_telegram` runs it."""
+    application = build_application(settings, answerer, store=store)
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        async with running(application):
+            await poll(application, stop)
+
+    task = asyncio.create_task(run())
     try:
         yield application
     finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
+        stop.set()
+        await asyncio.wait_for(task, 30)
 
 
 # ------------------------------------------------------------------ polling

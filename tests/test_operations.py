@@ -9,11 +9,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.chat.limits import FloodLimiter, Verdict
 from bot.core.feedback import MemoryFeedback
 from bot.settings import Settings, describe_errors
-from bot.store.sqlite import FeedbackStore
+from bot.store.sqlite import SqliteStore
 from bot.telegram.app import build_application, health
-from bot.telegram.limits import FloodLimiter, Verdict
+from bot.telegram.lifecycle import starting
 from bot.telegram.webhook import SECRET_HEADER, webhook_path
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fakes import TOKEN, message_update, serve_webhook_in_background
@@ -162,7 +163,7 @@ async def admin_app(answerer, fake_request, tmp_path):
     knowledge_dir = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, knowledge_dir)
     settings = make_settings(admin_ids=[ADMIN], knowledge_dir=knowledge_dir, flood_limit=3)
-    store = FeedbackStore(tmp_path / "feedback.sqlite3", b"k")
+    store = SqliteStore(tmp_path / "feedback.sqlite3", b"k")
     application = build_application(settings, answerer, request=fake_request, store=store)
     async with application:
         fake_request.clear()
@@ -231,7 +232,7 @@ async def test_flood_limit_sends_one_notice_then_silence(admin_app, fake_request
         await application.process_update(from_user(application.bot, "principles", 4242))
     texts = fake_request.texts()
     assert len(texts) == 4
-    assert "more than 3 messages a minute" in texts[3]
+    assert "more than 3 messages or taps a minute" in texts[3]
     await application.process_update(from_user(application.bot, "principles", 4343))
     assert len(fake_request.texts()) == 5  # another user is not limited
 
@@ -254,14 +255,28 @@ def test_flood_limiter_window_slides():
     ]
     now[0] = 61
     assert limiter.check(1) is Verdict.ALLOW
-    limiter.forget_idle()
+
+
+def test_flood_limiter_forgets_idle_users_without_scanning_them_all():
+    now = [0.0]
+    limiter = FloodLimiter(2, 60, clock=lambda: now[0])
+    for user in range(10_000):
+        limiter.check(user)
+    assert len(limiter) == 10_000
+    now[0] = 30
+    limiter.check(1)  # the others are still inside their window
+    assert len(limiter) == 10_000
+    now[0] = 61
+    limiter.check(20_000)  # everyone but user 1 (seen at 30) and the newcomer left the window
+    assert len(limiter) == 2
+    assert limiter.check(1) is Verdict.ALLOW
 
 
 async def test_feedback_reaches_the_store(admin_app):
     application, _, store = admin_app
     await application.process_update(message_update(application.bot, "who won the world cup"))
     assert store.unanswered() == [("who won the world cup", "en", 1)]
-    assert isinstance(application.bot_data["handlers"].interaction.feedback, FeedbackStore)
+    assert isinstance(application.bot_data["handlers"].interaction.feedback, SqliteStore)
     assert not isinstance(application.bot_data["handlers"].interaction.feedback, MemoryFeedback)
 
 
@@ -272,7 +287,7 @@ async def test_sighup_reloads_the_knowledge_base(admin_app, fake_request):
     application = admin_app[0]
     handlers = application.bot_data["handlers"]
     before = handlers.interaction.answerer
-    await application.post_init(application)  # registers the SIGHUP handler
+    await starting(application)  # registers the SIGHUP handler
     try:
         os.kill(os.getpid(), signal.SIGHUP)
         for _ in range(200):

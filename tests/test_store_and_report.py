@@ -17,14 +17,14 @@ import pytest
 from bot.cli import EXIT_OK, main
 from bot.core.feedback import FeedbackEvent
 from bot.store.report import build_report, format_report, group_questions, write_csv
-from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, FeedbackStore, load_hash_secret, migrate
+from bot.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteStore, load_hash_secret, migrate
 
 CHAT_ID = 987654321
 
 
 @pytest.fixture
 def store(tmp_path):
-    db = FeedbackStore(tmp_path / "data" / "feedback.sqlite3", b"test-secret")
+    db = SqliteStore(tmp_path / "data" / "feedback.sqlite3", b"test-secret")
     yield db
     db.close()
 
@@ -51,7 +51,7 @@ def test_an_older_schema_upgrades_itself(tmp_path):
     )
     old.commit()
     old.close()
-    store = FeedbackStore(path, b"k")
+    store = SqliteStore(path, b"k")
     assert store.unanswered() == [("q", "en", 1)]
     connection = store.connect()
     assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -67,7 +67,7 @@ def test_a_newer_schema_is_refused_without_crashing_the_bot(tmp_path, caplog):
     newer.close()
     with pytest.raises(sqlite3.DatabaseError):
         migrate(sqlite3.connect(path))
-    store = FeedbackStore(path, b"k")
+    store = SqliteStore(path, b"k")
     with caplog.at_level(logging.WARNING):
         store.record(unanswered("q"))
     assert "answering goes on" in caplog.text
@@ -84,7 +84,7 @@ def test_chats_are_stored_only_as_keyed_hashes(store):
     assert len(rows) == 1
     assert len(rows[0][0]) == 32
     assert rows[0][0] == store.chat_key(CHAT_ID)
-    assert FeedbackStore(store.path, b"another-secret").chat_key(CHAT_ID) != rows[0][0]
+    assert SqliteStore(store.path, b"another-secret").chat_key(CHAT_ID) != rows[0][0]
 
 
 def test_hash_secret_comes_from_settings_or_a_private_file(tmp_path):
@@ -118,7 +118,7 @@ def test_a_read_only_database_is_logged_and_the_bot_goes_on(store, caplog):
 def test_an_unwritable_directory_is_logged_and_the_bot_goes_on(tmp_path, caplog):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
-    store = FeedbackStore(blocker / "feedback.sqlite3", b"k")
+    store = SqliteStore(blocker / "feedback.sqlite3", b"k")
     with caplog.at_level(logging.WARNING):
         store.record(unanswered("q"))
     assert "could not store feedback" in caplog.text
@@ -130,8 +130,8 @@ def test_the_store_survives_a_kill_in_the_middle_of_writing(tmp_path):
         f"""
         from pathlib import Path
         from bot.core.feedback import FeedbackEvent
-        from bot.store.sqlite import FeedbackStore
-        store = FeedbackStore(Path({str(path)!r}), b"k")
+        from bot.store.sqlite import SqliteStore
+        store = SqliteStore(Path({str(path)!r}), b"k")
         number = 0
         while True:
             store.record(FeedbackEvent("unanswered", "en", question="q" * 300 + str(number)))
@@ -154,7 +154,7 @@ def test_the_store_survives_a_kill_in_the_middle_of_writing(tmp_path):
     assert count >= 50
     assert complete == count
     connection.close()
-    store = FeedbackStore(path, b"k")
+    store = SqliteStore(path, b"k")
     store.record(unanswered("after the crash"))
     assert ("after the crash", "en", 1) in store.unanswered()
     store.close()
@@ -173,13 +173,29 @@ def filled(store):
     ]:
         for _ in range(times):
             store.record(unanswered(question, language="es" if "¿" in question else "en"))
-    for value in (-1, -1, -1, 1):
-        store.record(FeedbackEvent("vote", "en", "goal", value, None, CHAT_ID))
+    for user, value in enumerate((-1, -1, -1, 1)):
+        store.record(FeedbackEvent("vote", "en", "goal", value, None, CHAT_ID, user))
     store.record(FeedbackEvent("vote", "en", "arms", 1, None, CHAT_ID))
     store.record(FeedbackEvent("vote", "en", "trip", -1, None, CHAT_ID))
     for _ in range(2):
         store.record(FeedbackEvent("pick", "en", "money", 0, "who foots the bill", CHAT_ID))
     return store
+
+
+def test_one_vote_per_person_and_entry_the_last_one_counts(store):
+    for _ in range(50):
+        store.record(FeedbackEvent("vote", "en", "goal", -1, None, CHAT_ID, 7))
+    assert store.votes() == [("goal", 0, 1)]
+    store.record(FeedbackEvent("vote", "en", "goal", 1, None, CHAT_ID, 7))
+    store.record(FeedbackEvent("vote", "en", "goal", -1, None, CHAT_ID, 8))
+    assert store.votes() == [("goal", 1, 1)]
+    voters = [row[0] for row in store.connect().execute("SELECT voter FROM votes")]
+    assert all(len(v) == 32 and not v.isdigit() for v in voters)  # keyed hashes only
+
+
+def test_the_database_file_is_readable_by_its_owner_only(store):
+    store.record(unanswered("who paid for it?"))
+    assert store.path.stat().st_mode & 0o777 == 0o600
 
 
 def test_report_groups_similar_unanswered_questions(filled):

@@ -41,6 +41,7 @@ class Sender:
     """Who wrote, as far as the conversation needs to know."""
 
     chat: int | None = None  # the conversation (stores keep it only under a keyed hash)
+    user: int | None = None  # the person (votes count once per person and entry; hashed too)
     app_language: str | None = None  # the user's app language (Telegram's language_code)
     admin: bool = False
     private: bool = True
@@ -258,12 +259,22 @@ class Interaction:
         return self.answerer.card(entry, action.language)
 
     def vote(self, sender: Sender, action: Vote, question: str | None = None) -> str:
-        """👍 or 👎 on an answer: kept for the curator; the thanks to show."""
+        """👍 or 👎 on an answer: kept for the curator (a person's last vote on an entry
+        counts; a vote for an entry that does not exist is refused); the notice to show."""
+        words = messages(action.language)
+        if self.answerer.knowledge.get(action.entry_id) is None:
+            return words.vote_stale
         event = FeedbackEvent(
-            "vote", action.language, action.entry_id, action.value, question, sender.chat
+            "vote",
+            action.language,
+            action.entry_id,
+            1 if action.value > 0 else -1,
+            question,
+            sender.chat,
+            sender.user,
         )
         self._record(event)
-        return messages(action.language).vote_thanks
+        return words.vote_thanks
 
     def stale(self, sender: Sender, language: Language | None = None) -> Reply:
         """A button that is out of date or forged: the topics, politely."""

@@ -20,7 +20,8 @@ class FeedbackEvent:
 
     vote: 👍 (+1) or 👎 (-1) on `entry_id`. pick: the user chose `entry_id` from a "did you
     mean" offered for `question`. unanswered: `question` was declined or only suggested.
-    `chat` identifies the conversation; sinks that store events must not keep it in clear.
+    `chat` identifies the conversation and `user` the person (one vote per person and
+    entry counts); sinks that store events must not keep either in clear.
     """
 
     kind: EventKind
@@ -29,6 +30,7 @@ class FeedbackEvent:
     value: int = 0
     question: str | None = None
     chat: int | None = None
+    user: int | None = None
 
 
 class FeedbackSink(Protocol):

@@ -41,6 +41,7 @@ class Messages:
     goodbye: str
     ack: str
     vote_thanks: str
+    vote_stale: str
     share: str
     inline_no_match_title: str
     inline_no_match: str
@@ -92,10 +93,11 @@ EN: Final = Messages(
     goodbye="Goodbye! Come back any time with questions about the agreement.",
     ack="Glad to help. Anything else about the agreement?",
     vote_thanks="Thanks for the feedback!",
+    vote_stale="That answer is out of date, so the vote was not counted.",
     share="🔗 Share this answer",
     inline_no_match_title="Not covered by the article",
     inline_no_match="The article about the U.S.–Mexico agreement does not seem to cover that.",
-    flood="You are sending more than {limit} messages a minute; I'll answer again shortly.",
+    flood="You are sending more than {limit} messages or taps a minute; I'll answer again shortly.",
     only_text="I can only read text. Ask me a question about the U.S.–Mexico agreement in "
     "words, or pick a topic:",
     stats_no_store="No feedback store is configured.",
@@ -149,11 +151,12 @@ ES: Final = Messages(
     goodbye="¡Hasta luego! Vuelve cuando quieras con tus preguntas sobre el acuerdo.",
     ack="Qué bueno que te sirvió. ¿Algo más sobre el acuerdo?",
     vote_thanks="¡Gracias por tu opinión!",
+    vote_stale="Esa respuesta ya no existe, así que el voto no se contó.",
     share="🔗 Compartir esta respuesta",
     inline_no_match_title="El artículo no trata eso",
     inline_no_match="El artículo sobre el acuerdo entre México y Estados Unidos no parece "
     "tratar eso.",
-    flood="Estás enviando más de {limit} mensajes por minuto; te respondo en un momento.",
+    flood="Estás enviando más de {limit} mensajes o toques por minuto; te respondo en un momento.",
     only_text="Solo puedo leer texto. Hazme una pregunta con palabras sobre el acuerdo entre "
     "México y Estados Unidos, o elige un tema:",
     stats_no_store="No hay un almacén de opiniones configurado.",

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from bot.core.knowledge import Language
 from bot.core.messages import messages
 from bot.core.text import fold
-from bot.store.sqlite import FeedbackStore
+from bot.store.sqlite import SqliteStore
 
 SIMILAR: Final = 80  # token_sort_ratio at which two questions count as the same need
 
@@ -61,7 +61,7 @@ def group_questions(
     return sorted(groups, key=lambda g: (-g.count, g.example))
 
 
-def build_report(store: FeedbackStore) -> CuratorReport:
+def build_report(store: SqliteStore) -> CuratorReport:
     """Read the store and assemble the report."""
     return CuratorReport(
         unanswered=group_questions(store.unanswered()),
@@ -106,7 +106,7 @@ def write_csv(report: CuratorReport, out: TextIO) -> None:
         writer.writerow(["missing_phrasing", entry_id, question, "", times, ""])
 
 
-def stats_text(store: FeedbackStore, language: Language, entries: int) -> str:
+def stats_text(store: SqliteStore, language: Language, entries: int) -> str:
     """The /stats message in `language`: totals and the top unanswered and 👎 answers."""
     words = messages(language)
     try:

@@ -1,9 +1,12 @@
-"""SQLite storage of what the curator needs: declined questions, "did you mean" picks and votes.
+"""SQLite storage: the durable inbox of updates, and what the curator needs (declined
+questions, "did you mean" picks and votes).
 
-One file in WAL mode, created on first use. `PRAGMA user_version` carries the schema version
-and opening a file upgrades it step by step. A chat is stored only as an HMAC keyed with a
-secret, never its id, and no names. Storage failures (a full or read-only disk) are logged
-and swallowed: the bot keeps answering. No Telegram import.
+One file in WAL mode, created on first use with mode 0600 (it holds people's questions).
+`PRAGMA user_version` carries the schema version and opening a file upgrades it step by step.
+A chat or a voter is stored only as an HMAC keyed with a secret, never its id, and no names.
+Feedback failures (a full or read-only disk) are logged and swallowed: the bot keeps
+answering. Inbox failures raise, so that an update is never acknowledged unless it is kept.
+No Telegram import.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import logging
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +45,33 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """,
     """
     CREATE INDEX events_by_kind ON events (kind, entry_id);
+    """,
+    # The durable inbox: an update is kept here before it is acknowledged, until answered.
+    """
+    CREATE TABLE inbox (
+        update_id INTEGER PRIMARY KEY,
+        body TEXT NOT NULL,
+        received REAL NOT NULL,
+        done REAL
+    );
+    CREATE INDEX inbox_unfinished ON inbox (update_id) WHERE done IS NULL;
+    CREATE INDEX inbox_done ON inbox (done) WHERE done IS NOT NULL;
+    """,
+    # One vote per voter and entry; the last one counts. Earlier votes move over, keyed by
+    # the chat they came from (a private chat is its user).
+    """
+    CREATE TABLE votes (
+        voter TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
+        language TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (voter, entry_id)
+    );
+    INSERT OR REPLACE INTO votes (voter, entry_id, language, value, at)
+        SELECT COALESCE(chat, 'unknown'), entry_id, language, value, at
+        FROM events WHERE kind = 'vote' AND entry_id IS NOT NULL ORDER BY id;
+    DELETE FROM events WHERE kind = 'vote';
     """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -70,6 +101,10 @@ def load_hash_secret(configured: str | None, directory: Path) -> bytes:
         return secrets.token_hex(32).encode()
 
 
+class InboxError(Exception):
+    """The inbox cannot keep an update: it must not be acknowledged."""
+
+
 @dataclass(frozen=True)
 class Stats:
     """Counts for /stats."""
@@ -81,8 +116,8 @@ class Stats:
     chats: int
 
 
-class FeedbackStore:
-    """A `FeedbackSink` that keeps events in SQLite."""
+class SqliteStore:
+    """The durable inbox, and a `FeedbackSink` that keeps events in SQLite."""
 
     def __init__(
         self,
@@ -101,6 +136,8 @@ class FeedbackStore:
         """Open (creating and upgrading) the database; raises sqlite3.Error or OSError."""
         if self._connection is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():  # people's questions: readable by the bot's user only
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             connection = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
@@ -123,7 +160,12 @@ class FeedbackStore:
         return hmac.new(self._secret, str(chat).encode(), hashlib.sha256).hexdigest()[:32]
 
     def record(self, event: FeedbackEvent) -> None:
-        """Store one event; a storage failure is logged and the bot carries on."""
+        """Store one event; a storage failure is logged and the bot carries on.
+
+        A vote replaces the same voter's earlier vote on the same entry."""
+        if event.kind == "vote":
+            self._vote(event)
+            return
         question = event.question[:MAX_QUESTION_CHARS] if event.question else None
         row = (
             self._clock().isoformat(timespec="seconds"),
@@ -145,6 +187,95 @@ class FeedbackStore:
         except (sqlite3.Error, OSError) as exc:
             log.warning("could not store feedback in %s: %s; answering goes on", self.path, exc)
 
+    def _vote(self, event: FeedbackEvent) -> None:
+        voter = self.chat_key(event.user if event.user is not None else event.chat) or "unknown"
+        row = (
+            voter,
+            event.entry_id,
+            event.language,
+            1 if event.value > 0 else -1,
+            self._clock().isoformat(timespec="seconds"),
+        )
+        try:
+            connection = self.connect()
+            with connection:
+                connection.execute(
+                    "INSERT OR REPLACE INTO votes (voter, entry_id, language, value, at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    row,
+                )
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not store a vote in %s: %s; answering goes on", self.path, exc)
+
+    # ------------------------------------------------------------------ the inbox
+
+    def accept(self, updates: Sequence[tuple[int, str]]) -> list[int]:
+        """Keep updates (id, raw JSON) in one transaction; returns the ids that are new.
+
+        An id seen before (a second delivery) is not new. Raises `InboxError` when the
+        updates cannot be kept: then they must not be acknowledged.
+        """
+        if not updates:
+            return []
+        now = time.time()
+        try:
+            connection = self.connect()
+            with connection:
+                fresh = []
+                for update_id, body in updates:
+                    cursor = connection.execute(
+                        "INSERT OR IGNORE INTO inbox (update_id, body, received) VALUES (?, ?, ?)",
+                        (update_id, body, now),
+                    )
+                    if cursor.rowcount == 1:
+                        fresh.append(update_id)
+                return fresh
+        except (sqlite3.Error, OSError) as exc:
+            raise InboxError(f"cannot keep updates in {self.path}: {exc}") from exc
+
+    def finish(self, update_id: int) -> None:
+        """The update has been answered (or deliberately left unanswered)."""
+        try:
+            connection = self.connect()
+            with connection:
+                connection.execute(
+                    "UPDATE inbox SET done = ? WHERE update_id = ? AND done IS NULL",
+                    (time.time(), update_id),
+                )
+        except (sqlite3.Error, OSError) as exc:
+            log.warning(
+                "could not mark update %d done: %s (it may be answered twice)", update_id, exc
+            )
+
+    def unfinished(self) -> list[tuple[int, str]]:
+        """(update id, raw JSON) of every kept update not answered yet, oldest first."""
+        try:
+            return self._rows(
+                "SELECT update_id, body FROM inbox WHERE done IS NULL ORDER BY update_id"
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise InboxError(f"cannot read the inbox in {self.path}: {exc}") from exc
+
+    def prune(self, keep_seconds: float) -> int:
+        """Forget answered updates older than `keep_seconds`; returns how many."""
+        try:
+            connection = self.connect()
+            with connection:
+                cursor = connection.execute(
+                    "DELETE FROM inbox WHERE done IS NOT NULL AND done < ?",
+                    (time.time() - keep_seconds,),
+                )
+                return int(cursor.rowcount)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not prune the inbox: %s", exc)
+            return 0
+
+    def inbox_depth(self) -> tuple[int, float | None]:
+        """(updates kept but not answered, seconds since the oldest of them arrived)."""
+        rows = self._rows("SELECT COUNT(*), MIN(received) FROM inbox WHERE done IS NULL")
+        count, oldest = rows[0]
+        return int(count), (time.time() - float(oldest)) if oldest is not None else None
+
     # ------------------------------------------------------------------ reading
 
     def unanswered(self) -> list[tuple[str, str, int]]:
@@ -156,10 +287,9 @@ class FeedbackStore:
         )
 
     def votes(self) -> list[tuple[str, int, int]]:
-        """(entry id, 👍, 👎) per voted entry, most 👎 first."""
+        """(entry id, 👍, 👎) per voted entry, most 👎 first; one vote per voter and entry."""
         return self._rows(
-            "SELECT entry_id, SUM(value > 0), SUM(value < 0) FROM events"
-            " WHERE kind = 'vote' GROUP BY entry_id"
+            "SELECT entry_id, SUM(value > 0), SUM(value < 0) FROM votes GROUP BY entry_id"
             " ORDER BY SUM(value < 0) DESC, SUM(value > 0), entry_id"
         )
 
@@ -174,9 +304,11 @@ class FeedbackStore:
     def stats(self) -> Stats:
         """Totals for /stats."""
         rows = self._rows(
-            "SELECT SUM(kind = 'unanswered'), SUM(kind = 'pick'),"
-            " SUM(kind = 'vote' AND value > 0), SUM(kind = 'vote' AND value < 0),"
-            " COUNT(DISTINCT chat) FROM events"
+            "SELECT (SELECT COUNT(*) FROM events WHERE kind = 'unanswered'),"
+            " (SELECT COUNT(*) FROM events WHERE kind = 'pick'),"
+            " (SELECT COUNT(*) FROM votes WHERE value > 0),"
+            " (SELECT COUNT(*) FROM votes WHERE value < 0),"
+            " (SELECT COUNT(DISTINCT chat) FROM events)"
         )
         values = [int(v or 0) for v in rows[0]] if rows else [0] * 5
         return Stats(*values)

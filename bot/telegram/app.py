@@ -35,10 +35,10 @@ from bot.core.pipeline import Answerer
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.store.report import stats_text
-from bot.store.sqlite import FeedbackStore, load_hash_secret
+from bot.store.sqlite import SqliteStore, load_hash_secret
 from bot.telegram import webhook
 from bot.telegram.handlers import BotHandlers, freeze_long_lived
-from bot.telegram.io import register_commands
+from bot.telegram.lifecycle import InboxApplication, poll, running
 from bot.telegram.resilience import PatientRateLimiter, from_closing
 
 log = logging.getLogger(__name__)
@@ -55,16 +55,14 @@ def build_application(
     answerer: Answerer,
     *,
     request: BaseRequest | None = None,
-    store: FeedbackStore | None = None,
+    store: SqliteStore | None = None,
     feedback: FeedbackSink | None = None,
-    webhook_mode: bool = False,
-) -> Application:  # type: ignore[type-arg]
+) -> InboxApplication:
     """Wire the Telegram application: defaults, handlers in order, error handler last.
 
-    Feedback goes to `feedback`, else to `store`, else to memory; /stats reads `store`.
-    In polling mode the application publishes its menus when it starts and closes the store
-    when it stops (and SIGHUP reloads the knowledge base in the main thread); in webhook mode
-    it has no updater and `run_webhook` does the same around the server.
+    Feedback goes to `feedback`, else to `store`, else to memory; /stats reads `store`, and
+    the durable inbox lives in `store` (without one, updates are not kept). The application
+    has no Updater: `bot.telegram.lifecycle` runs it in both modes.
     """
     token = settings.telegram_bot_token
     if token is None:
@@ -97,18 +95,9 @@ def build_application(
         )
         .rate_limiter(PatientRateLimiter(settings.outgoing_rate_limit, settings.send_attempts))
         .concurrent_updates(settings.concurrent_updates)
+        .updater(None)
+        .application_class(InboxApplication)
     )
-    if webhook_mode:
-        builder = builder.updater(None)
-    else:
-
-        async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-            await starting(application)
-
-        async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-            stopped(application)
-
-        builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
@@ -124,8 +113,10 @@ def build_application(
             .get_updates_pool_timeout(timeout)
         )
     application = builder.build()
+    assert isinstance(application, InboxApplication)
+    application.inbox = store
+    application.keep_seconds = settings.inbox_keep_hours * 3600
     application.bot_data["handlers"] = handlers
-    application.bot_data["store"] = store
 
     application.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
     application.add_handlers(
@@ -151,36 +142,6 @@ def build_application(
     return application
 
 
-async def starting(application: Application) -> None:  # type: ignore[type-arg]
-    """Once the application is initialised: publish the menus, listen for SIGHUP."""
-    handlers: BotHandlers = application.bot_data["handlers"]
-    await register_commands(application, handlers.knowledge, handlers.settings.admin_ids)
-    _reload_on_sighup(application, handlers)
-
-
-def stopped(application: Application) -> None:  # type: ignore[type-arg]
-    """Once the application is shut down: close the store."""
-    store: FeedbackStore | None = application.bot_data.get("store")
-    if store is not None:
-        store.close()
-
-
-def _reload_on_sighup(application: Application, handlers: BotHandlers) -> None:  # type: ignore[type-arg]
-    """SIGHUP reloads the knowledge base (only possible in the main thread, on Unix)."""
-    loop = asyncio.get_running_loop()
-    pending: set[asyncio.Task[tuple[bool, str]]] = set()
-
-    def reload() -> None:
-        task = loop.create_task(handlers.reload(application))
-        pending.add(task)  # keep a reference until it is done
-        task.add_done_callback(pending.discard)
-
-    try:
-        loop.add_signal_handler(signal.SIGHUP, reload)
-    except (ValueError, RuntimeError, NotImplementedError, AttributeError):
-        log.debug("SIGHUP reload is not available here")
-
-
 def health(application: Application, mode: str) -> dict[str, Any]:  # type: ignore[type-arg]
     """What /healthz reports: up when the application runs with a loaded knowledge base."""
     handlers: BotHandlers = application.bot_data["handlers"]
@@ -195,53 +156,63 @@ def health(application: Application, mode: str) -> dict[str, Any]:  # type: igno
 
 
 def run_telegram(settings: Settings, answerer: Answerer) -> int:
-    """Run the bot until SIGINT or SIGTERM: long polling, or a webhook when BOT_MODE=webhook."""
+    """Run the bot until SIGINT or SIGTERM: long polling, or a webhook when BOT_MODE=webhook.
+
+    Exit status 0 after a clean stop, 2 when Telegram refuses the token or the webhook
+    server cannot listen, 1 after any other failure (logged, with secrets redacted).
+    """
     secrets = [
         s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s
     ]
     configure_logging(settings.log_level, secrets)
     directory = settings.database_path.parent
     hash_secret = settings.hash_secret.get_secret_value() if settings.hash_secret else None
-    store = FeedbackStore(settings.database_path, load_hash_secret(hash_secret, directory))
-    webhook_mode = settings.bot_mode == "webhook"
-    application = build_application(settings, answerer, store=store, webhook_mode=webhook_mode)
+    store = SqliteStore(settings.database_path, load_hash_secret(hash_secret, directory))
+    application = build_application(settings, answerer, store=store)
     entries = len(answerer.knowledge.entries)
     freeze_long_lived()
+    log.info("starting with %s (%d entries)", settings.bot_mode, entries)
     try:
-        if not webhook_mode:
-            log.info("starting with long polling (%d entries)", entries)
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
-        else:
-            log.info("starting with a webhook (%d entries)", entries)
-            asyncio.run(_run_webhook(application, settings))
+        asyncio.run(_serve(application, settings))
     except InvalidToken:
         log.error("Telegram refused the token: check TELEGRAM_BOT_TOKEN (from @BotFather)")
         return 2
+    except OSError as exc:
+        where = f"{settings.webhook_listen}:{settings.webhook_port}"
+        log.error("the webhook server cannot listen on %s: %s", where, exc)
+        return 2
     except (NetworkError, RuntimeError) as exc:
         if not from_closing(exc):
-            raise
+            log.critical("the bot stopped on an error", exc_info=True)
+            return 1
         log.info("stopped during start-up, before any update was received")
+    except Exception:
+        log.critical("the bot stopped on an error", exc_info=True)
+        return 1
+    finally:
+        store.close()
     log.info("stopped cleanly")
     return 0
 
 
-async def _run_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+async def _serve(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    if settings.bot_mode == "polling":
+        async with running(application):
+            await poll(application, stop)
+        return
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
-    try:
-        await webhook.serve(
-            application,
-            webhook_url=settings.webhook_url,
-            secret=settings.webhook_secret.get_secret_value(),
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            health=lambda: health(application, "webhook"),
-            stop=stop,
-            on_start=starting,
-        )
-    finally:
-        stopped(application)
+    await webhook.serve(
+        application,
+        webhook_url=settings.webhook_url,
+        secret=settings.webhook_secret.get_secret_value(),
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        health=lambda: health(application, "webhook"),
+        stop=stop,
+        behind_proxy=settings.webhook_behind_proxy,
+    )

@@ -30,12 +30,12 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from bot.chat import commands
 from bot.chat.callbacks import decode
 from bot.chat.interaction import Interaction, Response, Sender
+from bot.chat.limits import FloodLimiter, Verdict
 from bot.core.knowledge import KnowledgeBase
 from bot.core.messages import messages
 from bot.core.replies import Reply, ShowEntry, ShowTopics, Vote
 from bot.settings import Settings
 from bot.telegram.io import inline_article, keyboard, register_commands, send_reply
-from bot.telegram.limits import FloodLimiter, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class BotHandlers:
         chat = update.effective_chat
         return Sender(
             chat=chat.id if chat is not None else None,
+            user=user.id if user is not None else None,
             app_language=user.language_code if user is not None else None,
             admin=user is not None and user.id in self.settings.admin_ids,
             private=chat is None or chat.type == ChatType.PRIVATE,
@@ -156,10 +157,12 @@ class BotHandlers:
     # ------------------------------------------------------------------ limits
 
     async def flood_guard(self, update: Update, context: Context) -> None:
-        """Runs first: over FLOOD_LIMIT messages a minute, one polite notice, then silence."""
+        """Runs first: over FLOOD_LIMIT messages and button presses a minute, one polite
+        notice, then silence until the window frees up (admins are never limited)."""
         message = update.message
+        query = update.callback_query
         user = update.effective_user
-        if message is None or user is None:
+        if user is None or (message is None and query is None):
             return
         sender = self.sender(update)
         if sender.admin:
@@ -170,7 +173,10 @@ class BotHandlers:
         if verdict is Verdict.NOTIFY:
             language = self.interaction.language(sender)
             notice = messages(language).flood.format(limit=self.settings.flood_limit)
-            await message.reply_text(notice)
+            if message is not None:
+                await message.reply_text(notice)
+            elif query is not None:
+                await query.answer(notice)
         raise ApplicationHandlerStop
 
     # ------------------------------------------------------------------ free text

@@ -1,10 +1,15 @@
 """Webhook mode: a small tornado server that takes Telegram's POSTs and answers /healthz.
 
-Telegram sends every update to WEBHOOK_URL with the X-Telegram-Bot-Api-Secret-Token header;
-a request without the right secret gets 403 and is never parsed. An accepted update is put
-on the application's queue before 200 is returned, and shutdown stops the server first and
-then drains the queue, so a received update is never lost. PTB's own run_webhook has no
-place for a health route, hence this module (tornado comes with PTB's "webhooks" extra).
+Telegram sends every update to WEBHOOK_URL with the X-Telegram-Bot-Api-Secret-Token header.
+The header is checked before the body is read: a request without the right secret gets 403
+and its body is never taken in. Bodies are capped at MAX_BODY_BYTES, and idle or slow
+connections time out. A body that is not an update gets 400 and one warning line.
+
+An update is written to the durable inbox before 200 is returned (a second delivery of the
+same update_id is acknowledged and dropped), then put on the application's queue; if the
+inbox cannot keep it, the answer is 503 and Telegram delivers it again. Shutdown stops the
+server first and then drains the queue. PTB's own run_webhook has no place for a health
+route, hence this module (tornado comes with PTB's "webhooks" extra).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlparse
 
@@ -23,15 +28,19 @@ import tornado.web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.store.sqlite import InboxError
+from bot.telegram.lifecycle import accept, running
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 HEALTH_PATH: Final = "/healthz"
 MAX_BODY_BYTES: Final = 1_000_000
 DRAIN_SECONDS: Final = 10.0
+IDLE_CONNECTION_SECONDS: Final = 30.0  # a keep-alive connection with no request is closed
+BODY_SECONDS: Final = 10.0  # a body that takes longer to arrive is refused
 
 Health = Callable[[], dict[str, Any]]
-OnStart = Callable[[Application], Awaitable[None]]  # type: ignore[type-arg]
 
 
 def webhook_path(webhook_url: str) -> str:
@@ -39,29 +48,75 @@ def webhook_path(webhook_url: str) -> str:
     return urlparse(webhook_url).path or "/"
 
 
+def parse_update(body: bytes, application: Application) -> Update:  # type: ignore[type-arg]
+    """The update in a request body; ValueError when the body is not one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"not JSON ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise ValueError(f"JSON {type(data).__name__} without an integer update_id")
+    try:
+        update = Update.de_json(data, application.bot)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise ValueError(f"not an update ({exc.__class__.__name__}: {exc})") from None
+    if update is None:
+        raise ValueError("not an update")
+    return update
+
+
+@tornado.web.stream_request_body
 class _UpdateHandler(tornado.web.RequestHandler):
     def initialize(self, server: WebhookServer) -> None:
         self.server = server
+        self._chunks: list[bytes] = []
+        self._size = 0
 
-    async def post(self) -> None:
-        server = self.server
+    def prepare(self) -> None:
+        """Before any of the body is read: the secret, then the announced size."""
         given = self.request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), server.secret.encode()):
+        if not hmac.compare_digest(given.encode(), self.server.secret.encode()):
             log.warning(
                 "webhook request without the right secret token from %s", self.request.remote_ip
             )
-            self.send_error(403)
+            self._refuse(403)
             return
+        length = self.request.headers.get("Content-Length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            self._refuse(413)
+
+    def _refuse(self, status: int) -> None:
+        self.set_status(status)
+        self.set_header("Connection", "close")
+        self.finish({"ok": False, "status": status})
+        close = getattr(self.request.connection, "close", None)
+        if close is not None:
+            close()  # never read the rest of the body
+
+    def data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > MAX_BODY_BYTES:
+            self._refuse(413)
+            return
+        self._chunks.append(chunk)
+
+    async def post(self) -> None:
+        server = self.server
         try:
-            data = json.loads(self.request.body)
-            update = Update.de_json(data, server.application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+            update = parse_update(b"".join(self._chunks), server.application)
+        except ValueError as exc:
             log.warning("webhook request with a body that is not an update: %s", exc)
             self.send_error(400)
             return
         server.begin()
         try:
-            await server.application.update_queue.put(update)
+            fresh = accept(server.application, [update])
+            for kept in fresh:
+                await server.application.update_queue.put(kept)
+        except InboxError as exc:
+            log.error("update %d not acknowledged, Telegram will retry: %s", update.update_id, exc)
+            self.send_error(503)
+            return
         finally:
             server.end()
         self.set_status(200)
@@ -91,11 +146,13 @@ class WebhookServer:
         secret: str,
         path: str,
         health: Health,
+        behind_proxy: bool = False,
     ) -> None:
         self.application = application
         self.secret = secret
         self.path = path
         self.health = health
+        self.behind_proxy = behind_proxy
         self.in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -125,7 +182,11 @@ class WebhookServer:
     async def start(self, address: str, port: int) -> int:
         """Listen on address:port (0 picks a free port); returns the port."""
         self._http = tornado.httpserver.HTTPServer(
-            self.app(), max_body_size=MAX_BODY_BYTES, xheaders=True
+            self.app(),
+            max_body_size=MAX_BODY_BYTES,
+            xheaders=self.behind_proxy,  # X-Real-IP is trusted only from a proxy in front
+            idle_connection_timeout=IDLE_CONNECTION_SECONDS,
+            body_timeout=BODY_SECONDS,
         )
         sockets = tornado.netutil.bind_sockets(port, address)
         self._http.add_sockets(sockets)
@@ -156,26 +217,20 @@ async def serve(
     health: Health,
     stop: asyncio.Event,
     ready: Callable[[int], None] | None = None,
-    on_start: OnStart | None = None,
+    behind_proxy: bool = False,
 ) -> None:
-    """Run the application on a webhook until `stop` is set, then shut down cleanly.
-
-    As in PTB's custom-webhook example: `async with application` initialises and shuts it
-    down, and the application runs between `start()` and `stop()`, with this server in
-    front instead of an updater. `on_start` runs once the application is initialised.
-    """
-    server = WebhookServer(application, secret, webhook_path(webhook_url), health)
-    async with application:
-        if on_start is not None:
-            await on_start(application)
-        await application.start()
+    """Run the application on a webhook until `stop` is set, then shut down cleanly: the
+    server stops taking requests first, then every update already accepted is answered."""
+    server = WebhookServer(application, secret, webhook_path(webhook_url), health, behind_proxy)
+    async with running(application):
         bound = await server.start(listen, port)
-        await application.bot.set_webhook(
-            webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-        )
-        if ready is not None:
-            ready(bound)
-        await stop.wait()
-        log.info("stopping: no new webhook requests; finishing the received updates")
-        await server.stop()
-        await application.stop()
+        try:
+            await application.bot.set_webhook(
+                webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            )
+            if ready is not None:
+                ready(bound)
+            await stop.wait()
+            log.info("stopping: no new webhook requests; finishing the received updates")
+        finally:
+            await server.stop()

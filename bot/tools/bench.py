@@ -19,10 +19,12 @@ from typing import Final
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.chat.limits import FloodLimiter
 from bot.core.knowledge import LANGUAGES, Entry, EntryText, KnowledgeBase
 from bot.core.matching import Matcher
 from bot.core.text import Analyzer, fold
 
+FLOOD_USERS: Final = (10, 10_000, 40_000)
 TYPO_SHARE: Final = 0.5  # generated questions with one typo
 OFF_TOPIC_SHARE: Final = 0.2  # generated questions about something else
 LARGE_BASE: Final = 1000  # entries from which the floor is timed once, not five times
@@ -139,6 +141,17 @@ def long_messages(questions: Sequence[str], count: int = 300, seed: int = 11) ->
     return found
 
 
+def flood_check_microseconds(users: int, checks: int = 20_000) -> float:
+    """Mean time of one flood-limit check with `users` users active in the window."""
+    limiter = FloodLimiter(limit=20, window=60.0)
+    for user in range(users):
+        limiter.check(user)
+    start = time.perf_counter()
+    for turn in range(checks):
+        limiter.check(turn % users)
+    return (time.perf_counter() - start) / checks * 1e6
+
+
 def startup_seconds(runs: int = 5) -> float:
     """Median wall time of `python -m bot check` (interpreter start, imports, load, validate)."""
     timings = []
@@ -188,11 +201,15 @@ def run(knowledge: KnowledgeBase, questions: Sequence[str], sizes: Sequence[int]
         f"   {'ratio':>7}   {'index':>7}"
     )
     startup = startup_seconds()
+    flood = ", ".join(
+        f"{users:,} users {flood_check_microseconds(users):.2f} us" for users in FLOOD_USERS
+    )
     return "\n".join(
         [
             header,
             *rows,
             "floor = rapidfuzz.process.extractOne over all phrasings with fuzz.WRatio",
+            f"flood-limit check, users active in the window: {flood}",
             f"start-up (python -m bot check, median of 5): {startup:.2f} s",
         ]
     )

@@ -6,12 +6,9 @@ Pure and clock-injectable. User ids live only in memory, for the length of the w
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Final
-
-MAX_TRACKED_USERS: Final = 10_000  # above this, users whose window passed are forgotten
 
 
 class Verdict(StrEnum):
@@ -23,7 +20,12 @@ class Verdict(StrEnum):
 
 
 class FloodLimiter:
-    """At most `limit` messages per user within `window` seconds."""
+    """At most `limit` messages per user within `window` seconds, in O(1) per message.
+
+    Users are kept in the order they were last seen; each check forgets, from the front, the
+    users whose last counted message left the window, so memory follows the users active in
+    one window and no check scans them all (each user is forgotten at most once per visit).
+    """
 
     def __init__(
         self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
@@ -31,15 +33,18 @@ class FloodLimiter:
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._seen: dict[int, deque[float]] = {}
+        self._seen: OrderedDict[int, deque[float]] = OrderedDict()
         self._told: set[int] = set()
 
     def check(self, user_id: int) -> Verdict:
         """Count one message from `user_id` and say whether to answer it."""
-        if len(self._seen) > MAX_TRACKED_USERS:
-            self.forget_idle()
         now = self._clock()
-        times = self._seen.setdefault(user_id, deque())
+        self._forget_before(now - self.window)
+        times = self._seen.get(user_id)
+        if times is None:
+            times = self._seen[user_id] = deque()
+        else:
+            self._seen.move_to_end(user_id)
         while times and now - times[0] >= self.window:
             times.popleft()
         if len(times) < self.limit:
@@ -51,9 +56,14 @@ class FloodLimiter:
         self._told.add(user_id)
         return Verdict.NOTIFY
 
-    def forget_idle(self) -> None:
-        """Drop users whose window has passed (keeps memory bounded)."""
-        now = self._clock()
-        for user_id in [u for u, t in self._seen.items() if not t or now - t[-1] >= self.window]:
+    def __len__(self) -> int:
+        """Users tracked now."""
+        return len(self._seen)
+
+    def _forget_before(self, cutoff: float) -> None:
+        while self._seen:
+            user_id, times = next(iter(self._seen.items()))
+            if times and times[-1] > cutoff:
+                return
             del self._seen[user_id]
             self._told.discard(user_id)

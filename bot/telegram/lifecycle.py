@@ -1,0 +1,183 @@
+"""How the application runs in both modes: start-up, the durable inbox, long polling, shutdown.
+
+As in PTB's custom-webhook example, `async with application` initialises and shuts it down,
+and the application runs between `start()` and `stop()`; the updates come from our own
+long-polling loop (`poll`) or from the webhook server, never from PTB's Updater, because an
+update must be kept in the inbox before it is acknowledged:
+
+- polling: a fetched batch is written to the inbox (one transaction) before the next
+  getUpdates moves the offset past it;
+- webhook: an update is written before the server answers 2xx (`bot.telegram.webhook`).
+
+`InboxApplication` marks an update done once its handlers have run. On start, every update
+kept but not done is processed first (`running`). An update id already in the inbox is a
+second delivery: acknowledged and dropped. `stop()` finishes every update already on the
+queue. Done rows older than INBOX_KEEP_HOURS are pruned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Final
+
+from telegram import Update
+from telegram.error import Forbidden, InvalidToken, TelegramError
+from telegram.ext import Application
+
+from bot.store.sqlite import InboxError, SqliteStore
+from bot.telegram.handlers import BotHandlers
+from bot.telegram.io import register_commands
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_SECONDS: Final = 10  # how long one getUpdates waits for news
+MAX_POLL_BACKOFF_SECONDS: Final = 30.0
+PRUNE_EVERY_SECONDS: Final = 3600.0
+
+
+class InboxApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, which marks each update done in the inbox once it is handled."""
+
+    inbox: SqliteStore | None = None
+    keep_seconds: float = 24 * 3600.0
+
+    async def process_update(self, update: object) -> None:
+        """Run the handlers, then mark the update done (not when cancelled half-way)."""
+        await super().process_update(update)
+        if self.inbox is not None and isinstance(update, Update):
+            self.inbox.finish(update.update_id)
+
+
+def inbox_of(application: Application) -> SqliteStore | None:  # type: ignore[type-arg]
+    """The application's inbox, if it keeps one."""
+    return application.inbox if isinstance(application, InboxApplication) else None
+
+
+def accept(application: Application, updates: Sequence[Update]) -> list[Update]:  # type: ignore[type-arg]
+    """Keep `updates` in the inbox; returns the ones seen for the first time, in order.
+
+    Raises `InboxError` when they cannot be kept (then they must not be acknowledged).
+    """
+    inbox = inbox_of(application)
+    if inbox is None:
+        return list(updates)
+    fresh = set(inbox.accept([(u.update_id, json.dumps(u.to_dict())) for u in updates]))
+    dropped = len(updates) - len(fresh)
+    if dropped:
+        log.info("dropped %d update(s) delivered a second time", dropped)
+    return [u for u in updates if u.update_id in fresh]
+
+
+async def starting(application: Application) -> None:  # type: ignore[type-arg]
+    """Once the application is initialised: publish the menus, listen for SIGHUP."""
+    handlers: BotHandlers = application.bot_data["handlers"]
+    await register_commands(application, handlers.knowledge, handlers.settings.admin_ids)
+    _reload_on_sighup(application, handlers)
+
+
+@contextlib.asynccontextmanager
+async def running(application: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """The application initialised, started and fed what the inbox still holds; on exit,
+    stopped after finishing every update on its queue, and shut down."""
+    async with application:
+        await starting(application)
+        await application.start()
+        pruning = asyncio.create_task(_prune_now_and_then(application))
+        try:
+            await _replay(application)
+            yield
+        finally:
+            pruning.cancel()
+            await application.stop()
+
+
+async def poll(application: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+    """Long polling until `stop` is set: each batch is kept in the inbox before the offset
+    moves past it; a batch that cannot be kept is fetched again."""
+    bot = application.bot
+    if await _until_stopped(bot.delete_webhook(), stop) is None:
+        log.info("stopped during start-up, before any update was received")
+        return
+    offset: int | None = None
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            updates = await _until_stopped(
+                bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
+                ),
+                stop,
+            )
+            if updates is None:
+                return
+            fresh = accept(application, updates)
+        except (InvalidToken, Forbidden):
+            raise
+        except (TelegramError, InboxError) as exc:
+            log.warning("getting updates failed (%s); again in %.1fs", exc, backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+            backoff = min(backoff * 2, MAX_POLL_BACKOFF_SECONDS)
+            continue
+        backoff = 0.5
+        for update in fresh:
+            await application.update_queue.put(update)
+        if updates:
+            offset = updates[-1].update_id + 1
+
+
+async def _until_stopped(call: Any, stop: asyncio.Event) -> Any:
+    """The result of `call`, or None when `stop` is set first (the call is cancelled: what
+    it would have fetched stays unconfirmed at Telegram)."""
+    fetch = asyncio.ensure_future(call)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if fetch.done():
+        return fetch.result()
+    fetch.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TelegramError):
+        await fetch
+    return None
+
+
+async def _replay(application: Application) -> None:  # type: ignore[type-arg]
+    inbox = inbox_of(application)
+    if inbox is None:
+        return
+    left = inbox.unfinished()
+    if left:
+        log.warning("answering %d update(s) kept from before a crash first", len(left))
+    for _, body in left:
+        update = Update.de_json(json.loads(body), application.bot)
+        await application.update_queue.put(update)
+
+
+async def _prune_now_and_then(application: Application) -> None:  # type: ignore[type-arg]
+    inbox = inbox_of(application)
+    if inbox is None or not isinstance(application, InboxApplication):
+        return
+    while True:
+        inbox.prune(application.keep_seconds)
+        await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+
+def _reload_on_sighup(application: Application, handlers: BotHandlers) -> None:  # type: ignore[type-arg]
+    """SIGHUP reloads the knowledge base (only possible in the main thread, on Unix)."""
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[tuple[bool, str]]] = set()
+
+    def reload() -> None:
+        task = loop.create_task(handlers.reload(application))
+        pending.add(task)  # keep a reference until it is done
+        task.add_done_callback(pending.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, reload)
+    except (ValueError, RuntimeError, NotImplementedError, AttributeError):
+        log.debug("SIGHUP reload is not available here")

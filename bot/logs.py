@@ -2,12 +2,14 @@
 
 The Bot API token is part of every request URL; httpx logs URLs at INFO and PTB logs its
 base URL at DEBUG, so the HTTP loggers stay at WARNING and every formatted line (message,
-arguments and traceback) is scrubbed of the secrets it is given.
+arguments and traceback) is scrubbed of the secrets it is given, whatever their case (PTB
+lowercases the text of some Bot API errors, which may echo the request URL).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -19,14 +21,15 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, secrets: Iterable[str], fmt: str = FORMAT) -> None:
         super().__init__(fmt)
-        self.secrets = [s for s in secrets if s]
+        found = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._pattern = (
+            re.compile("|".join(re.escape(s) for s in found), re.IGNORECASE) if found else None
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         """Format as usual, then redact."""
         text = super().format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return self._pattern.sub(REDACTED, text) if self._pattern is not None else text
 
 
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:

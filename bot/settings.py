@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     outgoing_rate_limit: float = Field(default=30.0, ge=0)
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     send_attempts: int = Field(default=6, ge=1, le=20)
-    concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    concurrent_updates: int = Field(default=8, ge=1, le=1024)
     inbox_keep_hours: float = Field(default=24.0, gt=0)
 
     @field_validator("telegram_bot_token", mode="before")

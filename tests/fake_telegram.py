@@ -6,7 +6,8 @@ answerCallbackQuery, answerInlineQuery, setMyCommands, deleteWebhook, setWebhook
 getWebhookInfo, records every call, and can deliver updates to a webhook like Telegram does.
 
 Faults: a chosen share of calls can get 429 with retry_after, 500, 502, a hang past the
-client's read timeout, or a dropped connection. A faulty call is never applied, the way an
+client's read timeout, a dropped connection, or status 200 with a body that is not JSON (a
+proxy's error page). A faulty call is never applied, the way an
 overloaded front end rejects a request before Telegram acts on it.
 """
 
@@ -35,7 +36,7 @@ _ANSWERED_WITH_TRUE = frozenset(
 )
 BOT_ID = 5150
 BOT_USERNAME = "AgreementFakeBot"
-FAULT_KINDS = ("429", "500", "502", "hang", "drop")
+FAULT_KINDS = ("429", "500", "502", "hang", "drop", "garbled")
 # Parameters that are plain strings on the wire (everything else is JSON-encoded by PTB).
 _STRINGS = frozenset(
     {
@@ -326,6 +327,10 @@ class _MethodHandler(tornado.web.RequestHandler):
                 "parameters": {"retry_after": faults.retry_after},
             }
             self._reply(429, body)
+        elif fault == "garbled":
+            self.set_status(200)
+            self.set_header("Content-Type", "text/html")
+            self.finish("<html><body>502 Bad Gateway</body></html>")
         elif fault in ("500", "502"):
             code = int(fault)
             self._reply(code, {"ok": False, "error_code": code, "description": "Server error"})

@@ -25,3 +25,11 @@ def test_httpx_logger_stays_at_warning():
     configure_logging("DEBUG", [TOKEN])
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
     assert logging.getLogger("httpcore").getEffectiveLevel() == logging.WARNING
+
+
+def test_secrets_are_redacted_whatever_their_case(capsys):
+    configure_logging("INFO", [TOKEN])
+    logging.getLogger("test.redaction").error("bad request: /bot%s/sendmessage", TOKEN.lower())
+    err = capsys.readouterr().err
+    assert TOKEN.lower() not in err
+    assert REDACTED in err

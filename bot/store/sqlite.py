@@ -97,7 +97,13 @@ def load_hash_secret(configured: str | None, directory: Path) -> bytes:
         log.warning("HASH_SECRET is not set; created %s (keep it out of backups you share)", path)
         return key.encode()
     except OSError as exc:
-        log.warning("cannot keep a hash secret in %s (%s); using one for this run only", path, exc)
+        log.warning(
+            "cannot keep a hash secret in %s (%s): using a new one for this run only, so after "
+            "each restart the same chat counts as a new one and votes start over; set "
+            "HASH_SECRET or make the directory writable",
+            path,
+            exc,
+        )
         return secrets.token_hex(32).encode()
 
 

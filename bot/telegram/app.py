@@ -165,6 +165,20 @@ def run_telegram(settings: Settings, answerer: Answerer) -> int:
         s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s
     ]
     configure_logging(settings.log_level, secrets)
+    try:
+        return _run(settings, answerer)
+    except webhook.ListenError as exc:
+        log.error("the webhook server %s", exc)
+        return 2
+    except InvalidToken:
+        log.error("Telegram refused the token: check TELEGRAM_BOT_TOKEN (from @BotFather)")
+        return 2
+    except Exception:
+        log.critical("the bot stopped on an error", exc_info=True)  # secrets redacted
+        return 1
+
+
+def _run(settings: Settings, answerer: Answerer) -> int:
     directory = settings.database_path.parent
     hash_secret = settings.hash_secret.get_secret_value() if settings.hash_secret else None
     store = SqliteStore(settings.database_path, load_hash_secret(hash_secret, directory))
@@ -174,21 +188,10 @@ def run_telegram(settings: Settings, answerer: Answerer) -> int:
     log.info("starting with %s (%d entries)", settings.bot_mode, entries)
     try:
         asyncio.run(_serve(application, settings))
-    except InvalidToken:
-        log.error("Telegram refused the token: check TELEGRAM_BOT_TOKEN (from @BotFather)")
-        return 2
-    except OSError as exc:
-        where = f"{settings.webhook_listen}:{settings.webhook_port}"
-        log.error("the webhook server cannot listen on %s: %s", where, exc)
-        return 2
     except (NetworkError, RuntimeError) as exc:
         if not from_closing(exc):
-            log.critical("the bot stopped on an error", exc_info=True)
-            return 1
+            raise
         log.info("stopped during start-up, before any update was received")
-    except Exception:
-        log.critical("the bot stopped on an error", exc_info=True)
-        return 1
     finally:
         store.close()
     log.info("stopped cleanly")

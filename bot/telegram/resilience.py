@@ -1,7 +1,8 @@
 """Surviving a flaky network: PTB's rate limiter that also retries failed Bot API calls.
 
 Telegram's flood limits and its 429 answers are PTB's `AIORateLimiter` job; 5xx answers,
-timeouts and dropped connections are retried here with backoff.
+timeouts, dropped connections and answers that are not JSON (a proxy's error page with
+status 200) are retried here with backoff.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,11 @@ class PatientRateLimiter(AIORateLimiter):
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
                 )
-            except NetworkError as exc:
+            except TelegramError as exc:
                 # BadRequest is a NetworkError in PTB, but a 400 never succeeds on retry; and
                 # a call aborted because its coroutine is being closed must not be retried.
+                if not (isinstance(exc, NetworkError) or is_garbled(exc)):
+                    raise
                 final = isinstance(exc, BadRequest) or attempt == self.attempts
                 if final or endpoint == "getUpdates" or from_closing(exc):
                     raise
@@ -67,6 +70,11 @@ class PatientRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_garbled(exc: TelegramError) -> bool:
+    """True for PTB's "Invalid server response": an answer whose body is not JSON."""
+    return type(exc) is TelegramError and "invalid server response" in exc.message.lower()
 
 
 def from_closing(exc: BaseException) -> bool:

@@ -43,6 +43,10 @@ BODY_SECONDS: Final = 10.0  # a body that takes longer to arrive is refused
 Health = Callable[[], dict[str, Any]]
 
 
+class ListenError(OSError):
+    """The server cannot listen where it was told to (port in use, bad address)."""
+
+
 def webhook_path(webhook_url: str) -> str:
     """The local path Telegram's POSTs arrive on: the path of the public WEBHOOK_URL."""
     return urlparse(webhook_url).path or "/"
@@ -188,7 +192,10 @@ class WebhookServer:
             idle_connection_timeout=IDLE_CONNECTION_SECONDS,
             body_timeout=BODY_SECONDS,
         )
-        sockets = tornado.netutil.bind_sockets(port, address)
+        try:
+            sockets = tornado.netutil.bind_sockets(port, address)
+        except OSError as exc:
+            raise ListenError(f"cannot listen on {address}:{port}: {exc}") from None
         self._http.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         log.info("webhook server listening on %s:%d%s", address, self.port, self.path)

@@ -1,0 +1,190 @@
+"""Nothing lost, nothing doubled, nothing gamed: the durable inbox, the hardened webhook
+server, flood limits on button presses and one vote per person."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import resource
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.settings import Settings
+from bot.store.sqlite import SqliteStore
+from bot.telegram.app import build_application
+from bot.telegram.lifecycle import running
+from bot.telegram.webhook import MAX_BODY_BYTES, SECRET_HEADER
+from tests.fakes import (
+    TOKEN,
+    callback_update,
+    message_update,
+    serve_webhook_in_background,
+    vote_data,
+)
+
+SECRET = "an-inbox-webhook-secret-0123456789"
+URL = "https://bot.example.org/hook"
+PATH = "/hook"
+
+
+def make_settings(**values) -> Settings:
+    values.setdefault("telegram_bot_token", SecretStr(TOKEN))
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def store(tmp_path):
+    kept = SqliteStore(tmp_path / "bot.sqlite3", b"k")
+    yield kept
+    kept.close()
+
+
+# ------------------------------------------------------------------ the inbox itself
+
+
+def test_an_update_is_kept_once_and_unfinished_until_done(store):
+    assert store.accept([(1, '{"update_id": 1}'), (2, '{"update_id": 2}')]) == [1, 2]
+    assert store.accept([(2, '{"update_id": 2}'), (3, '{"update_id": 3}')]) == [3]
+    store.finish(1)
+    assert [update_id for update_id, _ in store.unfinished()] == [2, 3]
+    assert store.inbox_depth()[0] == 2
+    assert store.prune(keep_seconds=3600) == 0  # answered a moment ago: kept for a while
+    assert store.prune(keep_seconds=0) == 1
+    assert store.accept([(1, '{"update_id": 1}')]) == [1]  # forgotten once pruned
+
+
+async def test_updates_left_from_a_crash_are_answered_first_on_start(answerer, fake_request, store):
+    application = build_application(make_settings(), answerer, request=fake_request, store=store)
+    left = message_update(application.bot, "who led the delegation?")
+    store.accept([(left.update_id, json.dumps(left.to_dict()))])
+    async with running(application):
+        for _ in range(200):
+            if fake_request.sent():
+                break
+            await asyncio.sleep(0.01)
+    assert "Juan Ramón de la Fuente" in fake_request.texts()[0]
+    assert store.unfinished() == []
+
+
+# ------------------------------------------------------------------ the webhook server
+
+
+@pytest.fixture
+async def hook(answerer, fake_request, store):
+    settings = make_settings(bot_mode="webhook", webhook_url=URL, webhook_secret=SECRET)
+    application = build_application(settings, answerer, request=fake_request, store=store)
+    task, stop, port = await serve_webhook_in_background(application, URL, SECRET)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        yield application, client, port
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+async def _answered(fake_request, count: int) -> list[str]:
+    for _ in range(300):
+        if len(fake_request.sent()) >= count:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # and nothing more comes
+    return fake_request.texts()
+
+
+async def test_the_same_update_delivered_twice_is_answered_once(hook, fake_request, store):
+    application, client, _ = hook
+    update = message_update(application.bot, "who led the delegation?").to_dict()
+    for _ in range(3):
+        response = await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 200
+    assert len(await _answered(fake_request, 1)) == 1
+    assert store.unfinished() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"null", b"[]", b"123", b'"text"', b"[" * 100_000 + b"]" * 100_000, b'{"update_id": "7"}'],
+    ids=["null", "list", "number", "string", "deep", "id-not-int"],
+)
+async def test_json_that_is_not_an_update_gets_400_and_one_warning(hook, body, caplog):
+    _, client, _ = hook
+    with caplog.at_level(logging.WARNING):
+        response = await client.post(PATH, content=body, headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 400
+    records = [r for r in caplog.records if r.name == "bot.telegram.webhook"]
+    assert [r.levelno for r in records] == [logging.WARNING]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_request_without_the_secret_is_refused_before_its_body(hook):
+    _, _, port = hook
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY_BYTES}\r\n"
+        "Content-Type: application/json\r\n\r\n".encode()
+    )
+    await writer.drain()  # the headers only: the body never comes
+    status = await asyncio.wait_for(reader.readline(), 5)
+    assert status.startswith(b"HTTP/1.1 403")
+    assert await asyncio.wait_for(reader.read(), 5) is not None  # then the server hangs up
+    writer.close()
+
+
+async def test_held_bodies_without_the_secret_do_not_grow_memory(hook):
+    _, _, port = hook
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    half = b"x" * (MAX_BODY_BYTES // 2)
+
+    async def hold() -> None:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY_BYTES}\r\n\r\n"
+            writer.write(head.encode() + half)
+            await writer.drain()
+        except OSError:
+            return  # refused and closed: what we want
+
+    await asyncio.gather(*(hold() for _ in range(200)))
+    await asyncio.sleep(0.2)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 50  # 200 held half bodies would be 100 MB if they were read
+
+
+async def test_a_body_over_the_cap_is_refused(hook):
+    _, client, _ = hook
+    response = await client.post(
+        PATH, content=b"x" * (MAX_BODY_BYTES + 1), headers={SECRET_HEADER: SECRET}
+    )
+    assert response.status_code == 413
+
+
+# ------------------------------------------------------------------ presses and votes
+
+
+async def test_a_press_flood_is_limited_like_messages(answerer, fake_request):
+    settings = make_settings(flood_limit=20)
+    application = build_application(settings, answerer, request=fake_request)
+    async with application:
+        for _ in range(40):
+            await application.process_update(callback_update(application.bot, "a:en:goal"))
+    assert len(fake_request.sent()) == 20
+    notices = [p.get("text") for p in fake_request.sent("answerCallbackQuery") if p.get("text")]
+    assert len(notices) == 1
+    assert "more than 20" in notices[0]
+
+
+async def test_votes_cannot_be_stuffed_or_forged(answerer, fake_request, store):
+    settings = make_settings(flood_limit=100)
+    application = build_application(settings, answerer, request=fake_request, store=store)
+    async with application:
+        for _ in range(50):
+            await application.process_update(
+                callback_update(application.bot, vote_data("goal", -1, "en"))
+            )
+        await application.process_update(
+            callback_update(application.bot, vote_data("no-such-entry", -1, "en"))
+        )
+    assert store.votes() == [("goal", 0, 1)]
+    notices = [p.get("text") for p in fake_request.sent("answerCallbackQuery")]
+    assert "not counted" in notices[-1]

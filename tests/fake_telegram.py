@@ -107,7 +107,8 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         """Listen on a free port of 127.0.0.1."""
         app = tornado.web.Application(
-            [(r"/bot([^/]+)/([A-Za-z]+)", _MethodHandler, {"fake": self})]
+            [(r"/bot([^/]+)/([A-Za-z]+)", _MethodHandler, {"fake": self})],
+            log_function=lambda handler: None,  # a harness: no access log on shutdown races
         )
         self._http = tornado.httpserver.HTTPServer(app)
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")

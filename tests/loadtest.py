@@ -1,9 +1,13 @@
 """Load benchmark (a script, not a test): the real bot process (`python -m bot run`, long
-polling) against the fake Bot API server, 5,000 messages from 500 simulated users.
+polling, the durable inbox on) against the fake Bot API server, 5,000 messages from 500
+simulated users.
 
 Two runs on the same process: a burst (all messages at once: the most it can do) and a
 paced run at a steady rate (latency from the moment a user's message reaches the server to
-the bot's reply). Prints throughput, p50/p99 latency and the bot's peak memory (VmHWM).
+the bot's reply). Every reply is checked: each message must get exactly the reply the
+pipeline gives for it, exactly once. The same two runs first measure the harness's own
+ceiling with a trivial echo bot (`tests/echo_bot.py`) in its place, so the bot's figures can
+be read as a share of what this machine, the fake server and the generator allow.
 
     .venv/bin/python -m tests.loadtest [--messages 5000] [--users 500] [--rate 300]
 
@@ -22,9 +26,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
+from bot.chat.interaction import load
+from bot.core.pipeline import Answerer
+from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
 from tests.fake_telegram import Call, FakeTelegram
 from tests.fakes import TOKEN
 
@@ -51,30 +61,63 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+@dataclass(frozen=True)
+class Measured:
+    """One bot's two runs and its peak memory."""
+
+    burst: dict[str, float]
+    paced: dict[str, float]
+    peak_mb: float
+
+
 class Meter:
-    """Matches each reply to the oldest unanswered message of its chat."""
+    """Matches each reply to the oldest unanswered message of its chat, and keeps the texts."""
 
     def __init__(self) -> None:
         self.sent: dict[int, deque[float]] = defaultdict(deque)
+        self.asked: dict[int, list[str]] = defaultdict(list)
+        self.replies: dict[int, list[str]] = defaultdict(list)
         self.latencies: list[float] = []
         self.last_reply = 0.0
 
-    def record_push(self, chat: int) -> None:
+    def record_push(self, chat: int, question: str) -> None:
         self.sent[chat].append(time.perf_counter())
+        self.asked[chat].append(question)
 
     def on_call(self, call: Call) -> None:
         if call.method != "sendMessage":
             return
         now = time.perf_counter()
-        queue = self.sent.get(int(call.params.get("chat_id", 0)))
+        chat = int(call.params.get("chat_id", 0))
+        self.replies[chat].append(str(call.params.get("text", "")))
+        queue = self.sent.get(chat)
         if queue:
             self.latencies.append(now - queue.popleft())
             self.last_reply = now
 
+    def problems(self, expected: Callable[[str], str]) -> dict[str, int]:
+        """Messages whose reply is missing, came more than once, or is not the right one."""
+        found = {"missing": 0, "doubled": 0, "wrong": 0}
+        for chat, questions in self.asked.items():
+            want = Counter(expected(q) for q in questions)
+            got = Counter(self.replies.get(chat, []))
+            found["missing"] += sum((want - got).values())
+            extra = got - want
+            found["doubled"] += sum(n for text, n in extra.items() if text in want)
+            found["wrong"] += sum(n for text, n in extra.items() if text not in want)
+        return found
+
 
 async def one_run(
-    fake: FakeTelegram, messages: int, users: int, rate: float | None, first_chat: int
+    fake: FakeTelegram,
+    args: argparse.Namespace,
+    *,
+    rate: float | None,
+    first_chat: int,
+    expected: Callable[[str], str],
 ) -> dict[str, float]:
+    """Send the messages (all at once, or at `rate` a second) and measure the replies."""
+    messages, users = args.messages, args.users
     meter = Meter()
     fake.on_call = meter.on_call
     start = time.perf_counter()
@@ -84,10 +127,12 @@ async def one_run(
             if delay > 0:
                 await asyncio.sleep(delay)
         chat = first_chat + number % users
-        meter.record_push(chat)
-        fake.send_text(QUESTIONS[number % len(QUESTIONS)], chat_id=chat)
+        question = QUESTIONS[number % len(QUESTIONS)]
+        meter.record_push(chat, question)
+        fake.send_text(question, chat_id=chat)
     await fake.wait_until(lambda: len(meter.latencies) >= messages, within=600)
     elapsed = meter.last_reply - start
+    await asyncio.sleep(1.0)  # a doubled reply would arrive by now
     ordered = sorted(meter.latencies)
     return {
         "messages": messages,
@@ -95,12 +140,51 @@ async def one_run(
         "throughput": messages / elapsed,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
+        **meter.problems(expected),
     }
 
 
-async def main(messages: int, users: int, rate: float) -> None:
+def expected_replies() -> Callable[[str], str]:
+    """The reply the pipeline gives to each question, as the bot sends it (HTML)."""
+    answerer = Answerer(load(DEFAULT_KNOWLEDGE_DIR), Settings(_env_file=None).thresholds())  # type: ignore[call-arg]
+    replies = {}
+    for question in QUESTIONS:
+        [html] = answerer.answer(question).html_chunks()
+        replies[question] = html
+    return replies.__getitem__
+
+
+async def measure(
+    fake: FakeTelegram,
+    command: list[str],
+    environment: dict[str, str],
+    *,
+    ready: Callable[[], bool],
+    expected: Callable[[str], str],
+    args: argparse.Namespace,
+    first_chat: int,
+    log: TextIO | None = None,
+) -> Measured:
+    """Start one bot process, run the burst and the paced run, stop it."""
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stderr=log)  # noqa: ASYNC220
+    try:
+        await fake.wait_until(ready, within=60)
+        runs = [
+            await one_run(fake, args, rate=rate, first_chat=first_chat + n * 1_000_000,
+                          expected=expected)
+            for n, rate in enumerate((None, args.rate))
+        ]  # fmt: skip
+        peak = peak_rss_mb(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(process.wait, 30)
+    return Measured(runs[0], runs[1], peak)
+
+
+async def main(args: argparse.Namespace) -> None:
     fake = await FakeTelegram(TOKEN).start()
     with tempfile.TemporaryDirectory() as scratch:
+        log_path = Path(scratch) / "bot.log"
         environment = {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -111,27 +195,57 @@ async def main(messages: int, users: int, rate: float) -> None:
             "FLOOD_LIMIT": "1000000",
             "LOG_LEVEL": "WARNING",
         }
-        command = [sys.executable, "-m", "bot", "run"]
-        if os.environ.get("LOADTEST_PROFILE"):
-            command[1:1] = ["-m", "cProfile", "-o", os.environ["LOADTEST_PROFILE"]]
-        bot = subprocess.Popen(command, cwd=ROOT, env=environment)  # noqa: ASYNC220 (returns at once)
         try:
-            await fake.wait_until(lambda: len(fake.sent("setMyCommands")) >= 2, within=60)
-            burst = await one_run(fake, messages, users, None, first_chat=1)
-            paced = await one_run(fake, messages, users, rate, first_chat=100_000)
-            peak = peak_rss_mb(bot.pid)
+            echo = await measure(
+                fake,
+                [sys.executable, "-m", "tests.echo_bot", f"{fake.base_url}{TOKEN}"],
+                environment,
+                ready=lambda: any(c.method == "getUpdates" for c in fake.calls),
+                expected=lambda question: question,
+                args=args,
+                first_chat=1,
+            )
+            command = [sys.executable, "-m", "bot", "run"]
+            if os.environ.get("LOADTEST_PROFILE"):
+                command[1:1] = ["-m", "cProfile", "-o", os.environ["LOADTEST_PROFILE"]]
+            with log_path.open("w") as log:
+                bot = await measure(
+                    fake,
+                    command,
+                    environment,
+                    ready=lambda: len(fake.sent("setMyCommands")) >= 2,
+                    expected=expected_replies(),
+                    args=args,
+                    first_chat=10_000_000,
+                    log=log,
+                )
+            errors = [
+                line
+                for line in log_path.read_text(encoding="utf-8").splitlines()
+                if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")
+            ]
         finally:
-            bot.send_signal(signal.SIGTERM)
-            bot.wait(30)
             await fake.stop()
-    print(f"load: {messages:,} messages from {users} users; bot = python -m bot run (polling)")
-    for label, run in (("burst (all at once)", burst), (f"paced at {rate:g}/s", paced)):
-        print(
-            f"  {label:<22} throughput {run['throughput']:7.1f} msg/s"
-            f"   p50 {run['p50_ms']:7.1f} ms   p99 {run['p99_ms']:7.1f} ms"
-            f"   ({run['seconds']:.1f} s)"
-        )
-    print(f"  peak RSS of the bot process: {peak:.1f} MB")
+    report(args, echo, bot, errors)
+
+
+def report(args: argparse.Namespace, echo: Measured, bot: Measured, errors: list[str]) -> None:
+    """Print the figures: the echo bot's ceiling, the real bot, and the bot's share of it."""
+    print(f"load: {args.messages:,} messages from {args.users} users, each run; long polling")
+    for name, measured in (("echo bot (the harness's ceiling)", echo), ("agreement-bot", bot)):
+        print(f"  {name}, peak RSS {measured.peak_mb:.1f} MB")
+        for label, run in (("burst (all at once)", measured.burst),
+                           (f"paced at {args.rate:g}/s", measured.paced)):  # fmt: skip
+            print(
+                f"    {label:<20} {run['throughput']:6.1f} msg/s  p50 {run['p50_ms']:7.1f} ms"
+                f"  p99 {run['p99_ms']:7.1f} ms  missing {run['missing']:.0f}"
+                f"  doubled {run['doubled']:.0f}  wrong {run['wrong']:.0f}"
+            )
+    share = bot.burst["throughput"] / echo.burst["throughput"]
+    print(f"  agreement-bot's burst throughput: {share:.0%} of the echo bot's, in the same run")
+    print(f"  error lines in agreement-bot's log: {len(errors)}")
+    for line in errors[:5]:
+        print(f"    {line}")
 
 
 if __name__ == "__main__":
@@ -139,5 +253,4 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--rate", type=float, default=300.0, help="paced run, messages/s")
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.messages, arguments.users, arguments.rate))
+    asyncio.run(main(parser.parse_args()))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -35,8 +36,11 @@ from typing import TextIO
 from bot.chat.interaction import load
 from bot.core.pipeline import Answerer
 from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
+from bot.store.sqlite import SqliteStore
+from bot.telegram.app import build_application
+from bot.telegram.lifecycle import accept
 from tests.fake_telegram import Call, FakeTelegram
-from tests.fakes import TOKEN
+from tests.fakes import TOKEN, RecordingRequest, message_update
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -226,10 +230,52 @@ async def main(args: argparse.Namespace) -> None:
             ]
         finally:
             await fake.stop()
-    report(args, echo, bot, errors)
+    report(args, echo, bot, errors, await inbox_cost())
 
 
-def report(args: argparse.Namespace, echo: Measured, bot: Measured, errors: list[str]) -> None:
+async def inbox_cost(updates: int = 3000, rounds: int = 3) -> tuple[float, float]:
+    """Updates a second through `Application.process_update` (recording fake request, no
+    network), without and with the durable inbox (a real SQLite file, given each update's raw
+    JSON as the webhook and the polling loop are), in alternating rounds of the same run; the
+    best round of each."""
+    answerer = Answerer(load(DEFAULT_KNOWLEDGE_DIR))
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, telegram_bot_token=TOKEN, outgoing_rate_limit=0, flood_limit=10**9
+    )
+    best = {False: 0.0, True: 0.0}
+    with tempfile.TemporaryDirectory(dir=ROOT) as scratch:
+        store = SqliteStore(Path(scratch) / "inbox.sqlite3", b"k")
+        for _ in range(rounds):
+            for with_inbox in (False, True):
+                application = build_application(
+                    settings,
+                    answerer,
+                    request=RecordingRequest(),
+                    store=store if with_inbox else None,
+                )
+                async with application:
+                    batch = [
+                        message_update(application.bot, QUESTIONS[n % len(QUESTIONS)], chat_id=n)
+                        for n in range(updates)
+                    ]
+                    bodies = [json.dumps(u.to_dict()) for u in batch]  # as they arrive
+                    start = time.perf_counter()
+                    for update, body in zip(batch, bodies, strict=True):
+                        for kept in accept(application, [update], [body]):
+                            await application.process_update(kept)
+                    rate = updates / (time.perf_counter() - start)
+                best[with_inbox] = max(best[with_inbox], rate)
+        store.close()
+    return best[False], best[True]
+
+
+def report(
+    args: argparse.Namespace,
+    echo: Measured,
+    bot: Measured,
+    errors: list[str],
+    cost: tuple[float, float],
+) -> None:
     """Print the figures: the echo bot's ceiling, the real bot, and the bot's share of it."""
     print(f"load: {args.messages:,} messages from {args.users} users, each run; long polling")
     for name, measured in (("echo bot (the harness's ceiling)", echo), ("agreement-bot", bot)):
@@ -246,6 +292,11 @@ def report(args: argparse.Namespace, echo: Measured, bot: Measured, errors: list
     print(f"  error lines in agreement-bot's log: {len(errors)}")
     for line in errors[:5]:
         print(f"    {line}")
+    without, with_inbox = cost
+    print(
+        f"in-process, process_update: {without:.0f} updates/s without the inbox, "
+        f"{with_inbox:.0f} with it ({with_inbox / without:.0%}), same run"
+    )
 
 
 if __name__ == "__main__":

@@ -364,3 +364,17 @@ async def test_kill_9_with_a_backlog_loses_nothing(fake, tmp_path, mode):
     assert lost == 0
     assert doubled / len(chats) < 0.005
     assert doubled <= Settings.model_fields["concurrent_updates"].default  # only those in flight
+
+
+async def test_cli_port_in_use_is_one_clear_line_and_exit_2(fake, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        process, _ = _start_webhook_cli(fake, tmp_path, taken.getsockname()[1])
+        code = await asyncio.to_thread(process.wait, 30)
+    logs = (tmp_path / "bot.log").read_text(encoding="utf-8")
+    assert code == 2, logs
+    assert "the webhook server cannot listen on 127.0.0.1:" in logs
+    assert "Traceback" not in logs
+    assert TOKEN not in logs
+    assert TOKEN.lower() not in logs.lower()

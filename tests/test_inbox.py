@@ -11,11 +11,12 @@ import resource
 import httpx
 import pytest
 from pydantic import SecretStr
+from telegram import Update
 
 from bot.settings import Settings
 from bot.store.sqlite import SqliteStore
 from bot.telegram.app import build_application
-from bot.telegram.lifecycle import running
+from bot.telegram.lifecycle import RawUpdates, running
 from bot.telegram.webhook import MAX_BODY_BYTES, SECRET_HEADER
 from tests.fakes import (
     TOKEN,
@@ -67,6 +68,19 @@ async def test_updates_left_from_a_crash_are_answered_first_on_start(answerer, f
             await asyncio.sleep(0.01)
     assert "Juan Ramón de la Fuente" in fake_request.texts()[0]
     assert store.unfinished() == []
+
+
+def test_polling_keeps_telegrams_own_json_of_each_update(fake_request):
+    raw = RawUpdates(fake_request)
+    raw.last = json.dumps(
+        {"ok": True, "result": [{"update_id": 5, "message": {"text": "é"}}, {"update_id": 6}]}
+    ).encode()
+    updates = [Update(5), Update(6)]
+    assert raw.bodies_of(updates) == [
+        '{"update_id": 5, "message": {"text": "é"}}',
+        '{"update_id": 6}',
+    ]
+    assert raw.bodies_of([Update(5)]) is None  # not the last answer: serialise instead
 
 
 # ------------------------------------------------------------------ the webhook server

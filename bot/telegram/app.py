@@ -25,7 +25,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.chat import callbacks, commands
 from bot.chat.interaction import Interaction, load
@@ -38,7 +38,7 @@ from bot.store.report import stats_text
 from bot.store.sqlite import SqliteStore, load_hash_secret
 from bot.telegram import webhook
 from bot.telegram.handlers import BotHandlers, freeze_long_lived
-from bot.telegram.lifecycle import InboxApplication, poll, running
+from bot.telegram.lifecycle import InboxApplication, RawUpdates, poll, running
 from bot.telegram.resilience import PatientRateLimiter, from_closing
 
 log = logging.getLogger(__name__)
@@ -98,22 +98,29 @@ def build_application(
         .updater(None)
         .application_class(InboxApplication)
     )
+    timeout = settings.http_timeout_seconds
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+        updates_request = RawUpdates(request)
     else:
-        timeout = settings.http_timeout_seconds
         builder = (
             builder.connection_pool_size(CONNECTION_POOL_SIZE)
             .connect_timeout(timeout)
             .read_timeout(timeout)
             .write_timeout(timeout)
             .pool_timeout(timeout)
-            .get_updates_connect_timeout(timeout)
-            .get_updates_read_timeout(timeout)
-            .get_updates_pool_timeout(timeout)
         )
-    application = builder.build()
+        updates_request = RawUpdates(
+            HTTPXRequest(
+                connection_pool_size=1,
+                read_timeout=timeout,
+                connect_timeout=timeout,
+                pool_timeout=timeout,
+            )
+        )
+    application = builder.get_updates_request(updates_request).build()
     assert isinstance(application, InboxApplication)
+    application.raw_updates = updates_request
     application.inbox = store
     application.keep_seconds = settings.inbox_keep_hours * 3600
     application.bot_data["handlers"] = handlers

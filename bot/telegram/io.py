@@ -6,7 +6,8 @@ The `Reply` comes from the core as plain data; this module turns it into Bot API
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Final
 
 from telegram import (
@@ -18,6 +19,7 @@ from telegram import (
     InputTextMessageContent,
     Message,
 )
+from telegram._utils.types import JSONDict
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
@@ -33,8 +35,27 @@ from bot.core.replies import Reply
 log = logging.getLogger(__name__)
 
 DESCRIPTION_CHARS: Final = 100
+KEYBOARD_CACHE: Final = 4096  # keyboards kept, by reply (the cards repeat; declines do not)
 
 
+class _Keyboard(InlineKeyboardMarkup):
+    """An inline keyboard that works out its JSON once: the same answer cards, with the same
+    buttons, go out again and again, and PTB's generic serialisation of a keyboard costs more
+    than matching the question did."""
+
+    __slots__ = ("_as_dict",)
+    _as_dict: JSONDict
+
+    def __init__(self, rows: Sequence[Sequence[InlineKeyboardButton]]) -> None:
+        super().__init__(rows)
+        object.__setattr__(self, "_as_dict", super().to_dict())
+
+    def to_dict(self, recursive: bool = True) -> JSONDict:
+        """The keyboard as the Bot API wants it (a fresh copy of the top level)."""
+        return dict(self._as_dict)
+
+
+@lru_cache(maxsize=KEYBOARD_CACHE)
 def keyboard(reply: Reply, bot_username: str | None = None) -> InlineKeyboardMarkup | None:
     """The reply's buttons as an inline keyboard; answer cards also get a share link."""
     rows = [
@@ -50,7 +71,7 @@ def keyboard(reply: Reply, bot_username: str | None = None) -> InlineKeyboardMar
         payload = deep_link_payload(reply.entry_id, reply.language)
         link = create_deep_linked_url(bot_username, payload)
         rows.append([InlineKeyboardButton(messages(reply.language).share, url=link)])
-    return InlineKeyboardMarkup(rows) if rows else None
+    return _Keyboard(rows) if rows else None
 
 
 async def send_reply(message: Message, reply: Reply, bot_username: str | None = None) -> None:

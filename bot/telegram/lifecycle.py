@@ -26,8 +26,10 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, Final
 
 from telegram import Update
+from telegram._utils.types import ODVInput
 from telegram.error import Forbidden, InvalidToken, TelegramError
 from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
 
 from bot.store.sqlite import InboxError, SqliteStore
 from bot.telegram.handlers import BotHandlers
@@ -40,11 +42,60 @@ MAX_POLL_BACKOFF_SECONDS: Final = 30.0
 PRUNE_EVERY_SECONDS: Final = 3600.0
 
 
+class RawUpdates(BaseRequest):
+    """The getUpdates connection, which keeps the raw body of its last answer, so that the
+    inbox stores Telegram's own JSON instead of serialising every update again."""
+
+    def __init__(self, inner: BaseRequest) -> None:
+        self.inner = inner
+        self.last = b""
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The wrapped connection's read timeout."""
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        """Initialise the wrapped connection."""
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        """Shut the wrapped connection down."""
+        await self.inner.shutdown()
+
+    async def do_request(  # noqa: PLR0917 (the signature is BaseRequest's)
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Make the call, and keep its body."""
+        code, self.last = await self.inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        return code, self.last
+
+    def bodies_of(self, updates: Sequence[Update]) -> list[str] | None:
+        """The raw JSON of each of `updates`, from the last answer (None if it does not match)."""
+        try:
+            raw = json.loads(self.last)["result"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if [item.get("update_id") for item in raw] != [u.update_id for u in updates]:
+            return None
+        return [json.dumps(item, ensure_ascii=False) for item in raw]
+
+
 class InboxApplication(Application):  # type: ignore[type-arg]
     """PTB's Application, which marks each update done in the inbox once it is handled."""
 
     inbox: SqliteStore | None = None
     keep_seconds: float = 24 * 3600.0
+    raw_updates: RawUpdates | None = None
 
     async def process_update(self, update: object) -> None:
         """Run the handlers, then mark the update done (not when cancelled half-way)."""
@@ -58,15 +109,24 @@ def inbox_of(application: Application) -> SqliteStore | None:  # type: ignore[ty
     return application.inbox if isinstance(application, InboxApplication) else None
 
 
-def accept(application: Application, updates: Sequence[Update]) -> list[Update]:  # type: ignore[type-arg]
-    """Keep `updates` in the inbox; returns the ones seen for the first time, in order.
+def accept(
+    application: Application,  # type: ignore[type-arg]
+    updates: Sequence[Update],
+    bodies: Sequence[str] | None = None,
+) -> list[Update]:
+    """Keep `updates` in the inbox (`bodies`: their raw JSON, when the caller has it); returns
+    the ones seen for the first time, in order.
 
     Raises `InboxError` when they cannot be kept (then they must not be acknowledged).
     """
     inbox = inbox_of(application)
     if inbox is None:
         return list(updates)
-    fresh = set(inbox.accept([(u.update_id, json.dumps(u.to_dict())) for u in updates]))
+    if bodies is None:
+        bodies = [json.dumps(u.to_dict()) for u in updates]
+    fresh = set(
+        inbox.accept([(u.update_id, body) for u, body in zip(updates, bodies, strict=True)])
+    )
     dropped = len(updates) - len(fresh)
     if dropped:
         log.info("dropped %d update(s) delivered a second time", dropped)
@@ -115,7 +175,8 @@ async def poll(application: Application, stop: asyncio.Event) -> None:  # type: 
             )
             if updates is None:
                 return
-            fresh = accept(application, updates)
+            raw = application.raw_updates if isinstance(application, InboxApplication) else None
+            fresh = accept(application, updates, raw.bodies_of(updates) if raw else None)
         except (InvalidToken, Forbidden):
             raise
         except (TelegramError, InboxError) as exc:

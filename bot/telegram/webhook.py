@@ -106,15 +106,16 @@ class _UpdateHandler(tornado.web.RequestHandler):
 
     async def post(self) -> None:
         server = self.server
+        body = b"".join(self._chunks)
         try:
-            update = parse_update(b"".join(self._chunks), server.application)
+            update = parse_update(body, server.application)
         except ValueError as exc:
             log.warning("webhook request with a body that is not an update: %s", exc)
             self.send_error(400)
             return
         server.begin()
         try:
-            fresh = accept(server.application, [update])
+            fresh = accept(server.application, [update], [body.decode("utf-8", "replace")])
             for kept in fresh:
                 await server.application.update_queue.put(kept)
         except InboxError as exc:

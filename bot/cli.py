@@ -22,7 +22,7 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
-from bot.chat.interaction import Interaction, load
+from bot.chat.interaction import Interaction, Sender, load
 from bot.console import ConsoleChat
 from bot.core.knowledge import KnowledgeBase, KnowledgeError
 from bot.core.pipeline import Answerer
@@ -30,7 +30,7 @@ from bot.core.replies import Reply
 from bot.settings import Settings, describe_errors
 from bot.store import report
 from bot.store.sqlite import SqliteStore
-from bot.tools import bench, evaluation
+from bot.tools import bench, dialogues, evaluation
 from bot.tools.evaluation import DEFAULT_EVAL_FILE
 
 EXIT_OK = 0
@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="print JSON objects instead of text")
     output.add_argument(
         "--explain", action="store_true", help="show how the question was matched and why"
+    )
+    ask.add_argument(
+        "--conversation",
+        action="store_true",
+        help="read the lines as consecutive messages of one chat: a follow-up is read in the "
+        "context of the last answer",
     )
     commands.add_parser("check", help="validate the knowledge base (exit 0, or 2 with problems)")
     evaluate = commands.add_parser(
@@ -288,6 +294,7 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
             f"suggest {best.suggest:g}, margin {best.margin:g}"
         )
         print(evaluation.format_report(report, show_misses=False))
+    print(_dialogue_figures(answerer))
     floors = (
         f"floors: held-out >= {evaluation.HELD_OUT_ACCURACY_FLOOR:.0%} in scope and >= "
         f"{evaluation.HELD_OUT_DECLINE_FLOOR:.0%} declined in each language, tuning minus "
@@ -298,6 +305,28 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
     for problem in problems:
         print("  " + problem)
     return EXIT_OK if not problems else EXIT_BELOW_FLOOR
+
+
+def _dialogue_figures(answerer: Answerer) -> str:
+    """The dialogues, turn by turn in one chat each: both halves side by side, and the
+    tuning half's misses (the held-out half's are never shown)."""
+    halves = dialogues.split_dialogues(dialogues.load_dialogues())
+    results = {name: dialogues.run(answerer, found) for name, found in halves.items()}
+    lines = [
+        f"dialogues ({dialogues.DIALOGUES_FILE.name}): "
+        + ", ".join(f"{name} {len(found)}" for name, found in halves.items()),
+        dialogues.format_table(
+            [
+                (f"{name} {language}", dialogues.by_language(found)[language])
+                for name, found in results.items()
+                for language in ("en", "es")
+            ]
+        ),
+    ]
+    missed = dialogues.misses(results["tuning"])
+    if missed:
+        lines += ["misses in the tuning dialogues:", missed]
+    return "\n".join(lines)
 
 
 def _figures(report: evaluation.Report) -> dict[str, object]:
@@ -356,19 +385,29 @@ def reply_json(reply: Reply) -> dict[str, object]:
         "answer": reply.plain,
         "suggestions": list(reply.suggestions),
         "language": reply.language,
+        "context": reply.context,
+        "parts": list(reply.parts),
     }
 
 
 def _ask(answerer: Answerer, args: argparse.Namespace, out: TextIO) -> int:
-    if args.explain:
-        out.write(answerer.explain(" ".join(args.question)) + "\n")
-        return EXIT_OK
     questions = sys.stdin if args.question == ["-"] else [" ".join(args.question)]
+    chat = Interaction(answerer) if args.conversation else None
+    sender = Sender(chat=0)
     for line in questions:
-        reply = answerer.answer(line.rstrip("\n"))
+        question = line.rstrip("\n")
+        if args.explain:
+            context = chat.context(sender) if chat is not None else None
+            out.write(answerer.explain(question, context) + "\n")
+        if chat is not None:
+            reply = chat.text(sender, question)
+        elif args.explain:
+            continue
+        else:
+            reply = answerer.answer(question)
         if args.json:
             out.write(json.dumps(reply_json(reply), ensure_ascii=False) + "\n")
-        else:
+        elif not args.explain:
             out.write(reply.plain + "\n")
         out.flush()
     return EXIT_OK

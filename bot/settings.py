@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     send_attempts: int = Field(default=6, ge=1, le=20)
     concurrent_updates: int = Field(default=8, ge=1, le=1024)
     inbox_keep_hours: float = Field(default=24.0, gt=0)
+    context_minutes: float = Field(default=10.0, ge=0)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -12,7 +12,16 @@ from bot.cli import EXIT_INVALID, EXIT_OK, build_parser, main
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fakes import TOKEN
 
-CONTRACT_KEYS = {"matched", "entry_id", "score", "answer", "suggestions", "language"}
+CONTRACT_KEYS = {
+    "matched",
+    "entry_id",
+    "score",
+    "answer",
+    "suggestions",
+    "language",
+    "context",
+    "parts",
+}
 
 
 def test_ask_prints_plain_text(capsys):

@@ -80,6 +80,18 @@ COMMANDS: Final[tuple[Command, ...]] = (
         },
     ),
     Command(
+        _both("privacy"),
+        lambda chat, sender, argument: chat.privacy(sender),
+        {"en": "What I keep about this chat", "es": "Qué guardo de este chat"},
+        {"en": "— what I keep, and for how long", "es": "— qué guardo y por cuánto tiempo"},
+    ),
+    Command(
+        _both("forget"),
+        lambda chat, sender, argument: chat.forget(sender),
+        {"en": "Delete what I keep about this chat", "es": "Borrar lo que guardo de este chat"},
+        {"en": "— delete it all", "es": "— borrarlo todo"},
+    ),
+    Command(
         _both("stats"),
         lambda chat, sender, argument: chat.stats(sender),
         {"en": "Feedback totals and top unanswered", "es": "Opiniones y preguntas sin respuesta"},

@@ -18,14 +18,23 @@ from typing import Final
 
 from bot.chat import commands
 from bot.chat.callbacks import parse_deep_link
+from bot.chat.state import ChatState, MemoryChatState
 from bot.core.feedback import FeedbackEvent, FeedbackSink, MemoryFeedback
-from bot.core.knowledge import LANGUAGES, KnowledgeBase, KnowledgeError, Language, load_knowledge
+from bot.core.knowledge import (
+    LANGUAGES,
+    Entry,
+    KnowledgeBase,
+    KnowledgeError,
+    Language,
+    load_knowledge,
+)
 from bot.core.language import LanguageChoice, language_of_code
 from bot.core.messages import messages
 from bot.core.pipeline import Answerer
 from bot.core.replies import Action, Reply, ShowEntry, ShowTopics, Vote, plain
 
 HELP_TOPIC_COMMANDS: Final = 3  # topic commands named as examples in /help
+CONTEXT_SECONDS: Final = 600.0  # how long the last answer is the context of a follow-up
 
 Stats = Callable[[Language, int], str]  # (language, knowledge entries) -> the /stats text
 Loader = Callable[[], Answerer]  # a fresh pipeline from the knowledge files; KnowledgeError
@@ -64,21 +73,24 @@ class Interaction:
         answerer: Answerer,
         feedback: FeedbackSink | None = None,
         *,
+        state: ChatState | None = None,
+        context_seconds: float = CONTEXT_SECONDS,
         stats: Stats | None = None,
         loader: Loader | None = None,
     ) -> None:
         self.answerer = answerer
         self.feedback: FeedbackSink = feedback if feedback is not None else MemoryFeedback()
+        self.state: ChatState = state if state is not None else MemoryChatState()
+        self.context_seconds = context_seconds
         self._stats = stats
         self._loader = loader
-        self._pins: dict[int | None, Language] = {}
         self._reload_lock = threading.Lock()
 
     # ------------------------------------------------------------------ language
 
     def pinned(self, sender: Sender) -> Language | None:
         """The language pinned for the sender's chat with /lang, if any."""
-        return self._pins.get(sender.chat)
+        return self.state.pinned(sender.chat)
 
     def choice(self, sender: Sender) -> LanguageChoice:
         """What decides the language of a reply to `sender`."""
@@ -90,10 +102,22 @@ class Interaction:
 
     # ------------------------------------------------------------------ free text
 
-    def text(self, sender: Sender, question: str) -> Reply:
-        """A question in free text: answer, "did you mean", small talk or decline."""
-        reply = self.answerer.answer(question, self.choice(sender))
+    def context(self, sender: Sender, replied_to: str | None = None) -> Entry | None:
+        """The topic a follow-up from `sender` is read in: in a group, only the answer the
+        message replies to (`replied_to`); in a private chat, that, else the last answer of
+        the chat if it is recent enough."""
+        entry_id = replied_to
+        if entry_id is None and sender.private:
+            entry_id = self.state.topic(sender.chat, self.context_seconds)
+        return self.answerer.knowledge.get(entry_id) if entry_id else None
+
+    def text(self, sender: Sender, question: str, replied_to: str | None = None) -> Reply:
+        """A question in free text: answer, "did you mean", small talk or decline; a
+        follow-up ("and him?", "why?") is read in the context of the last answer."""
+        context = self.context(sender, replied_to)
+        reply = self.answerer.answer(question, self.choice(sender), context)
         self._note_unanswered(sender, question, reply)
+        self._remember(sender, reply)
         return reply
 
     def welcome(self, sender: Sender) -> Reply:
@@ -126,7 +150,9 @@ class Interaction:
         own = next((lang for lang in LANGUAGES if entry.command_for(lang) == name), None)
         spelled_alike = all(entry.command_for(lang) == name for lang in LANGUAGES)
         language = self.language(sender, None if spelled_alike else own)
-        return Response(self.answerer.card(entry, language))
+        reply = self.answerer.card(entry, language)
+        self._remember(sender, reply)
+        return Response(reply)
 
     def run(
         self, command: commands.Command, sender: Sender, argument: str = "", name: str = ""
@@ -195,15 +221,28 @@ class Interaction:
         fallback = LanguageChoice(app_language=sender.app_language).resolve()
         if choice in LANGUAGES:
             chosen = language_of_code(choice) or fallback
-            self._pins[sender.chat] = chosen
+            self.state.pin(sender.chat, chosen)
             return self.answerer.info(messages(chosen).lang_set, chosen)
         if choice == "auto":
-            self._pins.pop(sender.chat, None)
+            self.state.pin(sender.chat, None)
             return self.answerer.info(messages(fallback).lang_auto, fallback)
         pinned = self.pinned(sender)
         language = pinned or fallback
         usage = messages(language).lang_usage.format(current=pinned or "auto")
         return self.answerer.info(usage, language)
+
+    def privacy(self, sender: Sender) -> Reply:
+        """/privacy: what the bot keeps, for how long, and how to delete it."""
+        language = self.language(sender)
+        minutes = round(self.context_seconds / 60)
+        text = messages(language).privacy.format(minutes=minutes)
+        return Reply("info", language, (plain(text),))
+
+    def forget(self, sender: Sender) -> Reply:
+        """/forget: delete everything kept for this chat (and the sender's votes)."""
+        language = self.language(sender)  # before the pin is gone
+        self.state.forget(sender.chat, sender.user)  # the store: its feedback rows too
+        return Reply("info", language, (plain(messages(language).forgotten),))
 
     def stats(self, sender: Sender) -> Reply:
         """/stats (admins): feedback totals and the top unanswered questions."""
@@ -256,7 +295,9 @@ class Interaction:
         if action.picked:
             event = FeedbackEvent("pick", action.language, entry.id, 0, question, sender.chat)
             self._record(event)
-        return self.answerer.card(entry, action.language)
+        reply = self.answerer.card(entry, action.language)
+        self._remember(sender, reply)
+        return reply
 
     def vote(self, sender: Sender, action: Vote, question: str | None = None) -> str:
         """👍 or 👎 on an answer: kept for the curator (a person's last vote on an entry
@@ -288,6 +329,11 @@ class Interaction:
         if reply.kind in ("decline", "suggest"):
             event = FeedbackEvent("unanswered", reply.language, question=question, chat=sender.chat)
             self._record(event)
+
+    def _remember(self, sender: Sender, reply: Reply) -> None:
+        """An answer card in a private chat becomes the context of the next message."""
+        if sender.private and reply.kind == "answer" and reply.entry_id is not None:
+            self.state.set_topic(sender.chat, reply.entry_id)
 
     def _record(self, event: FeedbackEvent) -> None:
         self.feedback.record(event)

@@ -328,6 +328,13 @@ class Matcher:
         unknown = [t for t in terms if t not in self._index.idf]
         return terms, unknown, corrections
 
+    def anchors(self, text: str) -> list[str]:
+        """The distinctive terms of `text`: each found in at most DISTINCTIVE entries, so it
+        points at a topic by itself ("ambassador", "principles"; not "mexico")."""
+        postings = self._index.entry_postings
+        terms, _, _ = self.understand(text)
+        return [t for t in terms if 0 < len(postings.get(t, ())) <= DISTINCTIVE]
+
     def spell(self, text: str) -> tuple[list[str], list[tuple[str, str]]]:
         """The folded words of `text` with texting forms spelled out and typos repaired, and
         the repairs. Repair works before phrases are joined, so "workin group" still reads as

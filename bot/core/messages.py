@@ -55,6 +55,8 @@ class Messages:
     stats_most_downvoted: str
     stats_none: str
     reload_done: str
+    privacy: str
+    forgotten: str
     reload_refused: str
 
 
@@ -109,6 +111,14 @@ EN: Final = Messages(
     stats_most_downvoted="Most 👎:",
     stats_none="(none)",
     reload_done="Reloaded: {entries} entries.",
+    privacy="What I keep about this chat, always under a keyed hash (never your chat id or "
+    'name): the questions I could not answer, your 👍/👎 and "did you mean" choices (so the '
+    "answers can be improved), the language you pinned with /lang, and the topic of my last "
+    'answer for {minutes} minutes (so that "and him?" works). Messages I received are kept '
+    "for a day so that none is answered twice. Send /forget to delete everything kept for "
+    "this chat.",
+    forgotten="Done: everything I kept for this chat is deleted (questions, votes, language "
+    "and topic).",
     reload_refused="Reload refused; the running knowledge base stays. Problems:",
 )
 
@@ -168,6 +178,13 @@ ES: Final = Messages(
     stats_most_downvoted="Con más 👎:",
     stats_none="(ninguna)",
     reload_done="Recargado: {entries} entradas.",
+    privacy="Lo que guardo de este chat, siempre bajo un hash con clave (nunca tu id de chat ni "
+    "tu nombre): las preguntas que no pude responder, tus 👍/👎 y lo que elegiste en «¿quisiste "
+    "decir?» (para mejorar las respuestas), el idioma que fijaste con /lang y el tema de mi "
+    "última respuesta durante {minutes} minutos (para que «¿y él?» funcione). Los mensajes "
+    "recibidos se guardan un día para no responder ninguno dos veces. Envía /forget para "
+    "borrar todo lo que guardo de este chat.",
+    forgotten="Listo: borré todo lo que guardaba de este chat (preguntas, votos, idioma y tema).",
     reload_refused="Recarga rechazada; sigue la base de conocimiento actual. Problemas:",
 )
 

@@ -8,12 +8,16 @@ the same language; the chat layer (`bot.chat`) turns actions into callback data 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
+from bot.core.followup import PRONOUNS, FollowUp, follow_up
 from bot.core.knowledge import Entry, KnowledgeBase, Language
-from bot.core.language import LanguageChoice, LanguageDetector
+from bot.core.language import DEFAULT_LANGUAGE, LanguageChoice, LanguageDetector
 from bot.core.matching import Decision, Matcher, Outcome, Thresholds, decide
 from bot.core.messages import messages
+from bot.core.parts import parts_of
 from bot.core.replies import (
     Button,
     Paragraph,
@@ -31,6 +35,62 @@ MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning and
 ECHO_CHARS: Final = 120  # how much of a declined question is quoted back
 MAX_RELATED: Final = 3
 TOPIC_COLUMNS: Final = 2  # topic buttons per row
+CLEAR_PART: Final = 90.0  # each part of a multi-part question must score this on its own
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a message was read: its decision, and the context that reading used, if any."""
+
+    decision: Decision
+    context: str | None = None  # the entry id whose subject was added
+    read_as: str | None = None  # the message as it was read with that subject
+    follow_up: FollowUp | None = None  # why the message could not stand alone
+
+
+def subject_of(entry: Entry, language: Language) -> str:
+    """What a pronoun after `entry`'s answer stands for: the person, else the topic."""
+    return entry.person.name if entry.person is not None else entry.text(language).title
+
+
+def with_subject(message: str, subject: str, kind: FollowUp) -> str:
+    """`message` with the last answer's subject in place of its pronouns, or after it."""
+    if kind is FollowUp.PRONOUN:
+        words = message.split()
+        replaced = [subject if fold(w) in PRONOUNS else w for w in words]
+        if replaced != words:
+            return " ".join(replaced)
+    return f"{message.rstrip(' ?¿!¡.')} {subject}"
+
+
+def _better(kind: FollowUp, alone: Decision, combined: Decision) -> bool:
+    """Whether the reading with the subject decides better than the message alone. A bare
+    question word or an empty ellipsis has no subject of its own: the reading with one wins
+    unless it declines. A pronoun's own words may already say what it is about: the reading
+    with the subject wins where the message alone does not answer (or declines where that
+    one offers a choice), or where both answer and it scores at least as high."""
+    if kind is not FollowUp.PRONOUN:
+        return combined.outcome is not Outcome.DECLINE
+    if combined.outcome is not Outcome.ANSWER:
+        return alone.outcome is Outcome.DECLINE and combined.outcome is Outcome.SUGGEST
+    if alone.outcome is not Outcome.ANSWER:
+        return True
+    return _top(combined) >= _top(alone)
+
+
+def _top(decision: Decision) -> float:
+    best = decision.match.best
+    return best.score if best is not None else 0.0
+
+
+def _context_line(reading: Reading, context: Entry | None) -> str:
+    if context is None:
+        return "(none: no recent answer)"
+    if reading.follow_up is None:
+        return f"{context.id} not used: the message stands alone"
+    if reading.context is None:
+        return f"{context.id} not used: the {reading.follow_up} reads better alone"
+    return f"{context.id} used ({reading.follow_up}): read as {reading.read_as!r}"
 
 
 def clip(text: str) -> str:
@@ -57,27 +117,93 @@ class Answerer:
         """The matcher's ranking of `question` and the outcome the thresholds choose."""
         return decide(self.matcher.match(clip(question)), self.thresholds)
 
-    def answer(self, question: str, choice: LanguageChoice | None = None) -> Reply:
+    def read(self, question: str, context: Entry | None = None) -> Reading:
+        """The decision for `question`; a message that cannot stand alone is also read with
+        the subject of `context` (the last answer's entry), and that reading is kept when it
+        decides better. A self-contained question is read alone, whatever came before, and
+        so is a follow-up that is answered alone through a distinctive word of its own."""
+        decision = self.decide(question)
+        kind = follow_up(question) if context is not None else None
+        if context is None or kind is None:
+            return Reading(decision)
+        standing = decision.outcome is Outcome.ANSWER and kind is FollowUp.PRONOUN
+        if standing and self.matcher.anchors(question):
+            return Reading(decision, follow_up=kind)  # "who's the ambassador among them"
+        language = self.detector.guess(question, decision.match.repaired) or DEFAULT_LANGUAGE
+        read_as = with_subject(question, subject_of(context, language), kind)
+        combined = self.decide(read_as)
+        if _better(kind, decision, combined):
+            return Reading(combined, context.id, read_as, kind)
+        return Reading(decision, None, None, kind)
+
+    def answer(
+        self, question: str, choice: LanguageChoice | None = None, context: Entry | None = None
+    ) -> Reply:
         """Reply to a free-text question: an answer card, "did you mean", small talk or a
-        decline, in the language `choice` settles (by default the question's own)."""
+        decline, in the language `choice` settles (by default the question's own). A
+        follow-up is read in the `context` of the last answer (see `read`)."""
         choice = choice or LanguageChoice()
         question = question.strip()
         chatter = small_talk(question)
         if chatter is not None:
             return self.small_talk(chatter, choice.resolve(self.detector.guess(question)))
-        decision = self.decide(question)
+        several = self.several(question)
+        if several:
+            language = choice.resolve(self.detector.guess(question))
+            return self.combined(several, language)
+        reading = self.read(question, context)
+        decision = reading.decision
         match = decision.match
         language = choice.resolve(self.detector.guess(question, match.repaired))
         best = match.best
         score = round(best.score, 1) if best is not None else 0.0
         if decision.outcome is Outcome.ANSWER and best is not None:
             card = self.card(best.entry, language)
-            return Reply("answer", language, card.paragraphs, card.buttons, best.entry.id, score)
+            return Reply(
+                "answer",
+                language,
+                card.paragraphs,
+                card.buttons,
+                best.entry.id,
+                score,
+                context=reading.context,
+            )
         if decision.outcome is Outcome.SUGGEST:
             return self._suggest([c.entry for c in decision.suggestions], language, score)
         if not match.terms:
             return self.info(messages(language).empty_question, language, score)
         return self._decline(question, language, score)
+
+    def several(self, question: str) -> list[Entry]:
+        """The two or three entries a multi-part question asks about (empty: one question).
+
+        Each part must clearly answer a different entry on its own (a score of at least
+        CLEAR_PART), and a part that borrowed the first part's question word must hold a
+        distinctive word of its own; otherwise the message is one question."""
+        parts = parts_of(question)
+        found: list[Entry] = []
+        for position, part in enumerate(parts):
+            decision = self.decide(part)
+            best = decision.match.best
+            if decision.outcome is not Outcome.ANSWER or best is None or best.score < CLEAR_PART:
+                return []
+            if best.entry in found or (position and not self.matcher.anchors(part)):
+                return []
+            found.append(best.entry)
+        return found
+
+    def combined(self, entries: Sequence[Entry], language: Language) -> Reply:
+        """One card for a multi-part question: each part's title, answer and source, and a
+        button to open each as its own card."""
+        paragraphs: list[Paragraph] = []
+        for entry in entries:
+            card = self.card(entry, language)
+            paragraphs += card.paragraphs
+        buttons = tuple(
+            (Button("➡️ " + e.text(language).title, ShowEntry(e.id, language)),) for e in entries
+        )
+        ids = tuple(e.id for e in entries)
+        return Reply("answer", language, tuple(paragraphs), buttons, ids[0], 100.0, parts=ids)
 
     def inline(
         self, query: str, choice: LanguageChoice | None = None, limit: int = 10
@@ -94,9 +220,11 @@ class Answerer:
         chosen = [c.entry for c in match.candidates if c.score >= self.thresholds.suggest]
         return language, [self.card(entry, language) for entry in chosen]
 
-    def explain(self, question: str) -> str:
-        """Why the bot replies as it does: understood terms, top candidates, chosen outcome."""
-        decision = self.decide(question.strip())
+    def explain(self, question: str, context: Entry | None = None) -> str:
+        """Why the bot replies as it does: understood terms, top candidates, chosen outcome,
+        and whether the last answer's topic (`context`) was used to read a follow-up."""
+        reading = self.read(question.strip(), context)
+        decision = reading.decision
         match = decision.match
         t = self.thresholds
         mix = self.matcher.scoring.coverage_weight
@@ -110,6 +238,7 @@ class Answerer:
             "repairs:     " + (", ".join(f"{a} -> {b}" for a, b in match.corrections) or "(none)"),
             f"off-topic:   {' '.join(match.off_topic) or '(none)'}",
             f"set aside:   {' '.join(match.set_aside) or '(none)'}",
+            "context:     " + _context_line(reading, context),
             f"candidates:  score = coverage of the question x {mix:g} + phrasing F1 x {1 - mix:g}",
         ]
         for c in match.candidates:

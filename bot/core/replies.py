@@ -107,6 +107,8 @@ class Reply:
     entry_id: str | None = None
     score: float = 0.0
     suggestions: tuple[str, ...] = ()
+    context: str | None = None  # the entry a follow-up was read with, if any
+    parts: tuple[str, ...] = ()  # the entries of a multi-part answer, in order
 
     @property
     def plain(self) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from bot.core.feedback import FeedbackEvent
+from bot.core.knowledge import Language
 from bot.core.pipeline import MAX_QUESTION_CHARS  # the longest question the bot reads
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,16 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         SELECT COALESCE(chat, 'unknown'), entry_id, language, value, at
         FROM events WHERE kind = 'vote' AND entry_id IS NOT NULL ORDER BY id;
     DELETE FROM events WHERE kind = 'vote';
+    """,
+    # What a conversation carries across messages and restarts: the /lang pin and the topic
+    # of the last answer (the context of a follow-up), by the keyed hash of the chat.
+    """
+    CREATE TABLE chat_state (
+        chat TEXT PRIMARY KEY,
+        language TEXT,
+        topic TEXT,
+        topic_at REAL
+    );
     """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -213,6 +224,107 @@ class SqliteStore:
         except (sqlite3.Error, OSError) as exc:
             log.warning("could not store a vote in %s: %s; answering goes on", self.path, exc)
 
+    # ------------------------------------------------------------------ chat state
+
+    def pinned(self, chat: int | None) -> Language | None:
+        """The language pinned for `chat` with /lang, if any."""
+        value = self._state(chat, "language")
+        return "es" if value == "es" else "en" if value == "en" else None
+
+    def pin(self, chat: int | None, language: Language | None) -> None:
+        """Pin `chat`'s answer language (None: follow each message again)."""
+        self._set_state(chat, "language = ?", (language,))
+
+    def topic(self, chat: int | None, max_age: float) -> str | None:
+        """The entry `chat` was last answered about, if that was less than `max_age` ago."""
+        key = self.chat_key(chat)
+        if key is None:
+            return None
+        try:
+            rows = self._query(
+                "SELECT topic FROM chat_state WHERE chat = ? AND topic_at >= ?",
+                (key, time.time() - max_age),
+            )
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not read a conversation's topic: %s", exc)
+            return None
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def set_topic(self, chat: int | None, entry_id: str | None) -> None:
+        """Remember the entry `chat` was just answered about (None: forget it)."""
+        self._set_state(
+            chat, "topic = ?, topic_at = ?", (entry_id, time.time() if entry_id else None)
+        )
+
+    def prune_topics(self, max_age: float) -> None:
+        """Forget every topic older than `max_age` (and rows with nothing left in them)."""
+        try:
+            connection = self.connect()
+            with connection:
+                connection.execute(
+                    "UPDATE chat_state SET topic = NULL, topic_at = NULL WHERE topic_at < ?",
+                    (time.time() - max_age,),
+                )
+                connection.execute(
+                    "DELETE FROM chat_state WHERE language IS NULL AND topic IS NULL"
+                )
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not prune old topics: %s", exc)
+
+    def forget(self, chat: int | None, user: int | None) -> int:
+        """Delete everything kept for `chat` (and the votes of `user`); returns rows deleted."""
+        chat_key = self.chat_key(chat)
+        voter = self.chat_key(user)
+        deleted = 0
+        try:
+            connection = self.connect()
+            with connection:
+                if chat_key is not None:
+                    for table in ("chat_state", "events"):
+                        cursor = connection.execute(
+                            f"DELETE FROM {table} WHERE chat = ?",  # noqa: S608 (fixed names)
+                            (chat_key,),
+                        )
+                        deleted += cursor.rowcount
+                if voter is not None:
+                    cursor = connection.execute("DELETE FROM votes WHERE voter = ?", (voter,))
+                    deleted += cursor.rowcount
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not forget a chat: %s", exc)
+        return deleted
+
+    def _state(self, chat: int | None, column: str) -> object:
+        key = self.chat_key(chat)
+        if key is None:
+            return None
+        try:
+            rows = self._query(
+                f"SELECT {column} FROM chat_state WHERE chat = ?",  # noqa: S608 (fixed names)
+                (key,),
+            )
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not read a conversation's state: %s", exc)
+            return None
+        return rows[0][0] if rows else None
+
+    def _set_state(self, chat: int | None, assignments: str, values: tuple[object, ...]) -> None:
+        key = self.chat_key(chat)
+        if key is None:
+            return
+        try:
+            connection = self.connect()
+            with connection:
+                connection.execute(
+                    "INSERT INTO chat_state (chat) VALUES (?) ON CONFLICT (chat) DO NOTHING",
+                    (key,),
+                )
+                connection.execute(
+                    f"UPDATE chat_state SET {assignments} WHERE chat = ?",  # noqa: S608
+                    (*values, key),
+                )
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not keep a conversation's state: %s", exc)
+
     # ------------------------------------------------------------------ the inbox
 
     def accept(self, updates: Sequence[tuple[int, str]]) -> list[int]:
@@ -321,6 +433,9 @@ class SqliteStore:
 
     def _rows(self, sql: str) -> list[tuple]:  # type: ignore[type-arg]
         return list(self.connect().execute(sql).fetchall())
+
+    def _query(self, sql: str, values: tuple[object, ...]) -> list[tuple]:  # type: ignore[type-arg]
+        return list(self.connect().execute(sql, values).fetchall())
 
 
 def migrate(connection: sqlite3.Connection) -> int:

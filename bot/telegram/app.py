@@ -78,6 +78,8 @@ def build_application(
     interaction = Interaction(
         answerer,
         feedback or store or MemoryFeedback(),
+        state=store,
+        context_seconds=settings.context_minutes * 60,
         stats=stats if store is not None else None,
         loader=loader,
     )
@@ -123,6 +125,7 @@ def build_application(
     application.raw_updates = updates_request
     application.inbox = store
     application.keep_seconds = settings.inbox_keep_hours * 3600
+    application.context_seconds = settings.context_minutes * 60
     application.bot_data["handlers"] = handlers
 
     application.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)

@@ -72,6 +72,21 @@ def addressed_text(message: Message, bot_id: int, bot_username: str | None) -> s
     return " ".join(text.split())
 
 
+def answered_in(message: Message, bot_id: int) -> str | None:
+    """The entry of the bot's answer that `message` replies to, read from that answer's 👍
+    button (a reply to an answer is a follow-up to it, in groups as in private chats)."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
+        return None
+    markup = replied.reply_markup
+    for row in markup.inline_keyboard if markup is not None else ():
+        for button in row:
+            action = decode(button.callback_data) if isinstance(button.callback_data, str) else None
+            if isinstance(action, Vote):
+                return action.entry_id
+    return None
+
+
 class BotHandlers:
     """The handlers, bound to one interaction layer."""
 
@@ -191,7 +206,7 @@ class BotHandlers:
             return
         sender = self.sender(update)
         if question:
-            reply = self.interaction.text(sender, question)
+            reply = self.interaction.text(sender, question, answered_in(message, context.bot.id))
         else:  # only "@bot": say hello
             reply = self.interaction.welcome(sender)
         await send_reply(message, reply, context.bot.username)

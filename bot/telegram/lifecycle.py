@@ -12,7 +12,8 @@ update must be kept in the inbox before it is acknowledged:
 `InboxApplication` marks an update done once its handlers have run. On start, every update
 kept but not done is processed first (`running`). An update id already in the inbox is a
 second delivery: acknowledged and dropped. `stop()` finishes every update already on the
-queue. Done rows older than INBOX_KEEP_HOURS are pruned.
+queue. Done rows older than INBOX_KEEP_HOURS, and topics older than CONTEXT_MINUTES, are
+pruned.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class InboxApplication(Application):  # type: ignore[type-arg]
 
     inbox: SqliteStore | None = None
     keep_seconds: float = 24 * 3600.0
+    context_seconds: float = 600.0
     raw_updates: RawUpdates | None = None
 
     async def process_update(self, update: object) -> None:
@@ -225,6 +227,7 @@ async def _prune_now_and_then(application: Application) -> None:  # type: ignore
         return
     while True:
         inbox.prune(application.keep_seconds)
+        inbox.prune_topics(application.context_seconds)
         await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
 

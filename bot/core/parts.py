@@ -1,0 +1,35 @@
+"""Questions with several parts: "who are the defense secretary and the ambassador?",
+"who is Harfuch and who is Figueroa?", "¿quiénes son el de Marina y la secretaria ejecutiva?".
+
+A message is cut at "and", "y", "e", "&" and commas into two or three parts; a part without
+a question word of its own borrows the first part's ("who are the ambassador"). The cut is
+only offered: the pipeline takes it when every part, on its own, clearly answers a different
+entry (see `Answerer.several`), so "what did the US and Mexico agree?" and "what happens in
+the next weeks and months?" stay one question. No Telegram import.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from bot.core.text import fold
+
+MAX_PARTS: Final = 3
+_JOINS: Final = re.compile(r"\s*(?:,|;|&|\band\b|\by\b|\be\b)\s*", re.IGNORECASE)
+_HEAD: Final = re.compile(
+    r"^((?:(?:and|y)\s+)?(?:who|what|which|quien|quienes|que|cual|cuales)"
+    r"(?:\s+(?:is|are|was|were|s|re|es|son|era|eran|fue|fueron))?)\b"
+)
+
+
+def parts_of(message: str) -> list[str]:
+    """The parts of a message that may ask about several things (empty: one question)."""
+    pieces = [fold(p) for p in _JOINS.split(message) if fold(p)]
+    if not 1 < len(pieces) <= MAX_PARTS:
+        return []
+    head = _HEAD.match(pieces[0])
+    if head is None:
+        return []
+    prefix = head.group(1)
+    return [pieces[0], *(p if _HEAD.match(p) else f"{prefix} {p}" for p in pieces[1:])]

@@ -169,7 +169,7 @@ async def test_command_menu_is_registered_in_both_languages(app, fake_request, k
     assert spanish["language_code"] == "es"
     en_names = [c["command"] for c in english["commands"]]
     es_names = [c["command"] for c in spanish["commands"]]
-    assert en_names[:5] == ["start", "help", "topics", "ask", "lang"]
+    assert en_names[:7] == ["start", "help", "topics", "ask", "lang", "privacy", "forget"]
     assert {"delegation", "principles"} <= set(en_names)
     assert {"delegacion", "principios"} <= set(es_names)
     assert "Todo lo que puedo responder" in [c["description"] for c in spanish["commands"]]

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     webhook_behind_proxy: bool = False  # trust X-Real-IP / X-Forwarded-For from a proxy
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # polling: /metrics here
 
     database_path: Path = DEFAULT_DATABASE
     hash_secret: SecretStr | None = None

@@ -202,3 +202,38 @@ async def test_votes_cannot_be_stuffed_or_forged(answerer, fake_request, store):
     assert store.votes() == [("goal", 0, 1)]
     notices = [p.get("text") for p in fake_request.sent("answerCallbackQuery")]
     assert "not counted" in notices[-1]
+
+
+# ------------------------------------------------------------------ metrics and health
+
+
+async def test_metrics_count_updates_duplicates_replies_and_latency(hook, fake_request):
+    application, client, _ = hook
+    update = message_update(application.bot, "who led the delegation?").to_dict()
+    for _ in range(2):
+        await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})
+    await _answered(fake_request, 1)
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    text = response.text
+    for line in (
+        "agreement_updates_received_total 1.0",
+        "agreement_duplicates_dropped_total 1.0",
+        'agreement_replies_total{outcome="answer"} 1.0',
+        "agreement_match_seconds_count 1.0",
+        "agreement_inbox_depth 0.0",
+        "agreement_knowledge_entries 28.0",
+    ):
+        assert line in text, line
+    assert "delegation" not in text  # no question text
+    assert "777" not in text  # no chat id
+
+
+async def test_health_reports_the_database(hook, store, monkeypatch):
+    _, client, _ = hook
+    assert (await client.get("/healthz")).json()["database"] == "ok"
+    monkeypatch.setattr(store, "ping", lambda: False)
+    response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"

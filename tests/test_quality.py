@@ -129,8 +129,13 @@ def test_shipped_thresholds_are_the_calibrated_ones(realistic, tuning_sets, answ
     assert calibrated.answer - calibrated.suggest >= 5
 
 
-def test_leave_one_out_reaches_most_entries_from_the_other_phrasings(answerer):
-    results = evaluation.leave_one_out(answerer)
+@pytest.fixture(scope="module")
+def loo_results(answerer):
+    return evaluation.leave_one_out(answerer)  # slow: run once for the module
+
+
+def test_leave_one_out_reaches_most_entries_from_the_other_phrasings(answerer, loo_results):
+    results = loo_results
     assert len(results) == sum(
         len(e.text(lang).questions) for e in answerer.knowledge.entries for lang in ("en", "es")
     )
@@ -195,7 +200,8 @@ def test_eval_of_one_file_prints_figures_and_json(capsys):
     assert data["reports"][0]["accuracy"] >= evaluation.ACCURACY_FLOOR
 
 
-def test_eval_loo_prints_figures(capsys):
+def test_eval_loo_prints_figures(capsys, monkeypatch, loo_results):
+    monkeypatch.setattr(evaluation, "leave_one_out", lambda answerer: loo_results)
     assert main(["eval", "--loo"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "leave-one-out" in out

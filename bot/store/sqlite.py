@@ -162,6 +162,14 @@ class SqliteStore:
             self._connection = connection
         return self._connection
 
+    def ping(self) -> bool:
+        """True when the database can be reached and read."""
+        try:
+            self.connect().execute("SELECT 1").fetchone()
+        except (sqlite3.Error, OSError):
+            return False
+        return True
+
     def close(self) -> None:
         """Close the database (a later use opens it again)."""
         if self._connection is not None:

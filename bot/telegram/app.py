@@ -38,7 +38,8 @@ from bot.store.report import stats_text
 from bot.store.sqlite import SqliteStore, load_hash_secret
 from bot.telegram import webhook
 from bot.telegram.handlers import BotHandlers, freeze_long_lived
-from bot.telegram.lifecycle import InboxApplication, RawUpdates, poll, running
+from bot.telegram.lifecycle import InboxApplication, RawUpdates, inbox_of, poll, running
+from bot.telegram.metrics import Metrics
 from bot.telegram.resilience import PatientRateLimiter, from_closing
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ def build_application(
         stats=stats if store is not None else None,
         loader=loader,
     )
-    handlers = BotHandlers(interaction, settings)
+    metrics = Metrics()
+    handlers = BotHandlers(interaction, settings, metrics)
 
     builder = (
         ApplicationBuilder()
@@ -95,7 +97,11 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(PatientRateLimiter(settings.outgoing_rate_limit, settings.send_attempts))
+        .rate_limiter(
+            PatientRateLimiter(
+                settings.outgoing_rate_limit, settings.send_attempts, metrics=metrics
+            )
+        )
         .concurrent_updates(settings.concurrent_updates)
         .updater(None)
         .application_class(InboxApplication)
@@ -124,6 +130,9 @@ def build_application(
     assert isinstance(application, InboxApplication)
     application.raw_updates = updates_request
     application.inbox = store
+    application.metrics = metrics
+    if store is not None:
+        metrics.watch_inbox(store.inbox_depth)
     application.keep_seconds = settings.inbox_keep_hours * 3600
     application.context_seconds = settings.context_minutes * 60
     application.bot_data["handlers"] = handlers
@@ -153,15 +162,19 @@ def build_application(
 
 
 def health(application: Application, mode: str) -> dict[str, Any]:  # type: ignore[type-arg]
-    """What /healthz reports: up when the application runs with a loaded knowledge base."""
+    """What /healthz reports: up when the application runs with a loaded knowledge base and
+    its database can be reached."""
     handlers: BotHandlers = application.bot_data["handlers"]
     entries = len(handlers.knowledge.entries)
-    ok = application.running and entries > 0
+    store = inbox_of(application)
+    database = "none" if store is None else "ok" if store.ping() else "unreachable"
+    ok = application.running and entries > 0 and database != "unreachable"
     return {
         "status": "ok" if ok else "unavailable",
         "mode": mode,
         "running": application.running,
         "knowledge_entries": entries,
+        "database": database,
     }
 
 
@@ -215,7 +228,17 @@ async def _serve(application: Application, settings: Settings) -> None:  # type:
         loop.add_signal_handler(signum, stop.set)
     if settings.bot_mode == "polling":
         async with running(application):
-            await poll(application, stop)
+            status = None
+            if settings.metrics_port is not None:  # /healthz and /metrics beside the polling
+                status = webhook.WebhookServer(
+                    application, "", "", lambda: health(application, "polling")
+                )
+                await status.start(settings.webhook_listen, settings.metrics_port)
+            try:
+                await poll(application, stop)
+            finally:
+                if status is not None:
+                    await status.stop()
         return
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None

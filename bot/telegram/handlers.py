@@ -36,6 +36,7 @@ from bot.core.messages import messages
 from bot.core.replies import Reply, ShowEntry, ShowTopics, Vote
 from bot.settings import Settings
 from bot.telegram.io import inline_article, keyboard, register_commands, send_reply
+from bot.telegram.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,14 @@ def answered_in(message: Message, bot_id: int) -> str | None:
 class BotHandlers:
     """The handlers, bound to one interaction layer."""
 
-    def __init__(self, interaction: Interaction, settings: Settings) -> None:
+    def __init__(
+        self, interaction: Interaction, settings: Settings, metrics: Metrics | None = None
+    ) -> None:
         self.interaction = interaction
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.limiter = FloodLimiter(settings.flood_limit, settings.flood_window_seconds)
+        self.metrics.knowledge_entries.set(len(self.knowledge.entries))
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -149,7 +154,7 @@ class BotHandlers:
 
     async def _respond(self, message: Message, response: Response, context: Context) -> None:
         if response.reply is not None:
-            await send_reply(message, response.reply, context.bot.username)
+            await self._send(message, response.reply, context.bot.username)
         if response.reloaded:
             await self.after_reload(context.application)
 
@@ -166,6 +171,8 @@ class BotHandlers:
         """A new knowledge base is in: publish its menus, keep it out of the GC's full passes."""
         freeze_long_lived()
         knowledge = self.knowledge
+        self.metrics.reloads.inc()
+        self.metrics.knowledge_entries.set(len(knowledge.entries))
         await register_commands(application, knowledge, self.settings.admin_ids)
         log.info("knowledge reloaded: %d entries", len(knowledge.entries))
 
@@ -206,16 +213,18 @@ class BotHandlers:
             return
         sender = self.sender(update)
         if question:
-            reply = self.interaction.text(sender, question, answered_in(message, context.bot.id))
+            with self.metrics.timing_match():
+                replied_to = answered_in(message, context.bot.id)
+                reply = self.interaction.text(sender, question, replied_to)
         else:  # only "@bot": say hello
             reply = self.interaction.welcome(sender)
-        await send_reply(message, reply, context.bot.username)
+        await self._send(message, reply, context.bot.username)
 
     async def not_text(self, update: Update, context: Context) -> None:
         """A sticker, photo, voice message or location in a private chat: ask for words."""
         message = update.effective_message
         if message is not None:
-            await send_reply(message, self.interaction.only_text(self.sender(update)))
+            await self._send(message, self.interaction.only_text(self.sender(update)))
 
     # ------------------------------------------------------------------ buttons and inline
 
@@ -272,14 +281,18 @@ class BotHandlers:
         asked = origin.reply_to_message if origin is not None else None
         return query, decode(query.data or ""), asked.text if asked is not None else None
 
-    @staticmethod
-    async def _deliver(query: CallbackQuery, reply: Reply, context: Context) -> None:
+    async def _send(self, message: Message, reply: Reply, username: str | None = None) -> None:
+        """Send a reply, counted by outcome."""
+        await send_reply(message, reply, username)
+        self.metrics.replied(reply.kind)
+
+    async def _deliver(self, query: CallbackQuery, reply: Reply, context: Context) -> None:
         """Acknowledge the press, then send the reply under the pressed message (or edit the
         message in place when it was sent through inline mode)."""
         await query.answer()
         origin = query.message if isinstance(query.message, Message) else None
         if origin is not None:
-            await send_reply(origin, reply, context.bot.username)
+            await self._send(origin, reply, context.bot.username)
         elif query.inline_message_id:
             await query.edit_message_text(
                 reply.html_chunks()[0], reply_markup=keyboard(reply, context.bot.username)

@@ -35,6 +35,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.store.sqlite import InboxError, SqliteStore
 from bot.telegram.handlers import BotHandlers
 from bot.telegram.io import register_commands
+from bot.telegram.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class InboxApplication(Application):  # type: ignore[type-arg]
     """PTB's Application, which marks each update done in the inbox once it is handled."""
 
     inbox: SqliteStore | None = None
+    metrics: Metrics | None = None
     keep_seconds: float = 24 * 3600.0
     context_seconds: float = 600.0
     raw_updates: RawUpdates | None = None
@@ -122,7 +124,10 @@ def accept(
     Raises `InboxError` when they cannot be kept (then they must not be acknowledged).
     """
     inbox = inbox_of(application)
+    metrics = application.metrics if isinstance(application, InboxApplication) else None
     if inbox is None:
+        if metrics is not None:
+            metrics.updates.inc(len(updates))
         return list(updates)
     if bodies is None:
         bodies = [json.dumps(u.to_dict()) for u in updates]
@@ -130,6 +135,9 @@ def accept(
         inbox.accept([(u.update_id, body) for u, body in zip(updates, bodies, strict=True)])
     )
     dropped = len(updates) - len(fresh)
+    if metrics is not None:
+        metrics.updates.inc(len(fresh))
+        metrics.duplicates.inc(dropped)
     if dropped:
         log.info("dropped %d update(s) delivered a second time", dropped)
     return [u for u in updates if u.update_id in fresh]

@@ -15,6 +15,8 @@ from typing import Any, Final
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter
 
+from bot.telegram.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS: Final = 4.0
@@ -32,7 +34,13 @@ class PatientRateLimiter(AIORateLimiter):
     getUpdates is left to the Updater, which has its own retry loop.
     """
 
-    def __init__(self, overall_max_rate: float, attempts: int, backoff: float = 0.25) -> None:
+    def __init__(
+        self,
+        overall_max_rate: float,
+        attempts: int,
+        backoff: float = 0.25,
+        metrics: Metrics | None = None,
+    ) -> None:
         limited = overall_max_rate > 0  # 0 switches both limits off (local test servers only)
         super().__init__(
             overall_max_rate=overall_max_rate,
@@ -41,6 +49,7 @@ class PatientRateLimiter(AIORateLimiter):
         )
         self.attempts = attempts
         self.backoff = backoff
+        self.metrics = metrics
 
     async def process_request(  # noqa: PLR0917 (the signature is BaseRateLimiter's)
         self,
@@ -65,7 +74,11 @@ class PatientRateLimiter(AIORateLimiter):
                     raise
                 final = isinstance(exc, BadRequest) or attempt == self.attempts
                 if final or endpoint == "getUpdates" or from_closing(exc):
+                    if self.metrics is not None and not from_closing(exc):
+                        self.metrics.failures.labels(endpoint).inc()
                     raise
+                if self.metrics is not None:
+                    self.metrics.retries.labels(endpoint).inc()
                 log.warning("%s failed (%s); retry %d in %.2fs", endpoint, exc, attempt, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)

@@ -30,11 +30,13 @@ from telegram.ext import Application
 
 from bot.store.sqlite import InboxError
 from bot.telegram.lifecycle import accept, running
+from bot.telegram.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 HEALTH_PATH: Final = "/healthz"
+METRICS_PATH: Final = "/metrics"
 MAX_BODY_BYTES: Final = 1_000_000
 DRAIN_SECONDS: Final = 10.0
 IDLE_CONNECTION_SECONDS: Final = 30.0  # a keep-alive connection with no request is closed
@@ -131,6 +133,20 @@ class _UpdateHandler(tornado.web.RequestHandler):
         self.finish({"ok": False, "status": status_code})
 
 
+class _MetricsHandler(tornado.web.RequestHandler):
+    def initialize(self, server: WebhookServer) -> None:
+        self.server = server
+
+    def get(self) -> None:
+        metrics = getattr(self.server.application, "metrics", None)
+        if metrics is None:
+            self.send_error(404)
+            return
+        self.set_header("Content-Type", CONTENT_TYPE)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(metrics.render())
+
+
 class _HealthHandler(tornado.web.RequestHandler):
     def initialize(self, server: WebhookServer) -> None:
         self.server = server
@@ -176,13 +192,15 @@ class WebhookServer:
             self._idle.set()
 
     def app(self) -> tornado.web.Application:
-        """The tornado application (routes: the webhook path and /healthz)."""
-        return tornado.web.Application(
-            [
-                (HEALTH_PATH, _HealthHandler, {"server": self}),
-                (self.path, _UpdateHandler, {"server": self}),
-            ]
-        )
+        """The tornado application: /healthz, /metrics and (unless it only reports on a
+        polling bot) the webhook path."""
+        routes: list[Any] = [
+            (HEALTH_PATH, _HealthHandler, {"server": self}),
+            (METRICS_PATH, _MetricsHandler, {"server": self}),
+        ]
+        if self.path:
+            routes.append((self.path, _UpdateHandler, {"server": self}))
+        return tornado.web.Application(routes)
 
     async def start(self, address: str, port: int) -> int:
         """Listen on address:port (0 picks a free port); returns the port."""

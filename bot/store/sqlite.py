@@ -22,10 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bot.core.feedback import FeedbackEvent
 from bot.core.knowledge import Language
+
+if TYPE_CHECKING:
+    from bot.store.base import Store
 from bot.core.pipeline import MAX_QUESTION_CHARS  # the longest question the bot reads
 
 log = logging.getLogger(__name__)
@@ -461,3 +464,9 @@ def migrate(connection: sqlite3.Connection) -> int:
         version += 1
         log.info("feedback database upgraded to schema %d", version)
     return version
+
+
+if TYPE_CHECKING:  # mypy checks that SqliteStore is a complete `Store`
+
+    def _is_a_store(store: SqliteStore) -> Store:
+        return store

@@ -6,6 +6,7 @@ Slash commands work as on Telegram, and a number follows one of the last reply's
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.chat.interaction import Interaction, Response, Sender
 from bot.core.knowledge import Language
@@ -57,6 +58,8 @@ class ConsoleChat:
         else:
             response = Response(chat.text(self.sender, text))
             self._last_question = text
+            if response.reply is not None:  # a terminal has no app language: the chat's is it
+                self.sender = replace(self.sender, app_language=response.reply.language)
         if response.reply is None:  # a vote: acknowledged, the buttons stay
             return chat.answerer.info(response.notice or "", chat.language(self.sender))
         self._buttons = _flat(response.reply)

@@ -67,3 +67,11 @@ def test_console_votes_are_thanked_and_keep_the_buttons(answerer):
     assert "Thanks" in chat.respond(str(thumbs)).plain
     assert chat.respond("1").entry_id == card.buttons[0][0].action.entry_id
     assert [e.kind for e in chat.interaction.feedback.events] == ["vote"]
+
+
+def test_commands_follow_the_language_the_user_writes_in(answerer):
+    chat = ConsoleChat(Interaction(answerer))
+    chat.respond("¿quién encabezó la delegación?")
+    assert chat.respond("/privacy").language == "es"
+    chat.respond("who led the delegation?")
+    assert chat.respond("/help").language == "en"

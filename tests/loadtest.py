@@ -235,9 +235,9 @@ async def main(args: argparse.Namespace) -> None:
 
 async def inbox_cost(updates: int = 3000, rounds: int = 3) -> tuple[float, float]:
     """Updates a second through `Application.process_update` (recording fake request, no
-    network), without and with the durable inbox (a real SQLite file, given each update's raw
-    JSON as the webhook and the polling loop are), in alternating rounds of the same run; the
-    best round of each."""
+    network), with nothing stored and with the SQLite store (the durable inbox, given each
+    update's raw JSON as the webhook and the polling loop are, and the chat state: the topic
+    of each answer), in alternating rounds of the same run; the best round of each."""
     answerer = Answerer(load(DEFAULT_KNOWLEDGE_DIR))
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, telegram_bot_token=TOKEN, outgoing_rate_limit=0, flood_limit=10**9
@@ -294,8 +294,9 @@ def report(
         print(f"    {line}")
     without, with_inbox = cost
     print(
-        f"in-process, process_update: {without:.0f} updates/s without the inbox, "
-        f"{with_inbox:.0f} with it ({with_inbox / without:.0%}), same run"
+        f"in-process, process_update: {without:.0f} updates/s with nothing stored, "
+        f"{with_inbox:.0f} with the SQLite store (inbox and chat state; "
+        f"{with_inbox / without:.0%}), same run"
     )
 
 

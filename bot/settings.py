@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # polling: /metrics here
 
     database_path: Path = DEFAULT_DATABASE
+    database_url: SecretStr | None = None  # postgresql://user:password@host:port/dbname
     hash_secret: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     flood_limit: int = Field(default=20, ge=1)
@@ -74,6 +75,16 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://", value):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> str | None:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if not isinstance(raw, str) or not re.match(r"^postgres(?:ql)?://", raw.strip()):
+            raise ValueError("must be a postgresql://user:password@host:port/dbname URL")
+        return raw.strip()
 
     @field_validator("admin_ids", mode="before")
     @classmethod

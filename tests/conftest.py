@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from bot.core.knowledge import KnowledgeBase
 from bot.core.pipeline import Answerer
 from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
 from bot.telegram.app import build_application
+from tests import postgres_server
 from tests.fakes import TOKEN, RecordingRequest
 
 KNOWLEDGE_DIR = DEFAULT_KNOWLEDGE_DIR
@@ -39,6 +41,26 @@ def answerer(knowledge: KnowledgeBase) -> Answerer:
 @pytest.fixture
 def interaction(answerer: Answerer) -> Interaction:
     return Interaction(answerer)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (skipped, loudly, without its binaries)."""
+    if not postgres_server.available():
+        warnings.warn(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: the PostgreSQL tests are "
+            "SKIPPED. Install Debian's postgresql package (.ci/run does).",
+            stacklevel=1,
+        )
+        pytest.skip("PostgreSQL server binaries not found")
+    with postgres_server.running_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> str:
+    """An empty database of its own for one test."""
+    return postgres_server.fresh_database(postgres_admin_url)
 
 
 @pytest.fixture

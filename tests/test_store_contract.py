@@ -1,29 +1,46 @@
 """One suite of contract tests for every implementation of `bot.store.base.Store`.
 
-Today the implementation is SQLite; a PostgreSQL one (issue 14) joins the `store` fixture's
-parameters and must pass the same tests.
+SQLite (the embedded default) and PostgreSQL (a real server started by the tests, see
+`tests/postgres_server.py`) must pass the same tests.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from bot.core.feedback import FeedbackEvent
 from bot.store.base import Store
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 
+LEASE = 0.3  # seconds (PostgreSQL's claims), short for the tests
 CHAT = 555_000_111
 USER = 555_000_222
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def store(request, tmp_path) -> Iterator[Store]:
-    kept = SqliteStore(tmp_path / "contract.sqlite3", b"contract-key")
+    if request.param == "sqlite":
+        kept: Store = SqliteStore(tmp_path / "contract.sqlite3", b"contract-key")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        kept = PostgresStore(url, b"contract-key", lease_seconds=LEASE)
     yield kept
     kept.close()
+
+
+def restarted(store: Store) -> Store:
+    """The same storage opened again, as by a restarted (or another) bot, once every claim
+    of the first has run out."""
+    if isinstance(store, SqliteStore):
+        return SqliteStore(store.path, b"contract-key")
+    assert isinstance(store, PostgresStore)
+    time.sleep(LEASE * 1.5)
+    return PostgresStore(store.url, b"contract-key", lease_seconds=LEASE)
 
 
 def body(update_id: int) -> str:
@@ -36,13 +53,15 @@ def test_an_update_is_kept_once(store):
     assert store.inbox_depth()[0] == 2
 
 
-def test_unfinished_updates_come_back_oldest_first_until_finished(store):
-    store.accept([(5, body(5)), (3, body(3))])
-    assert [u for u, _ in store.unfinished()] == [3, 5]
-    store.finish(3)
-    assert store.unfinished() == [(5, body(5))]
-    store.finish(5)
-    assert store.inbox_depth() == (0, None)
+def test_unfinished_updates_come_back_after_a_restart_oldest_first(store):
+    store.accept([(5, body(5)), (3, body(3)), (4, body(4))])
+    store.finish(4)
+    again = restarted(store)
+    assert again.unfinished() == [(3, body(3)), (5, body(5))]
+    again.finish(3)
+    again.finish(5)
+    assert again.inbox_depth() == (0, None)
+    again.close()
 
 
 def test_finished_updates_are_pruned_after_the_keeping_time(store):
@@ -86,9 +105,46 @@ def test_ids_are_never_kept_in_clear(store, tmp_path):
     store.record(FeedbackEvent("unanswered", "en", question="q", chat=CHAT))
     if isinstance(store, SqliteStore):
         dump = "\n".join(store.connect().iterdump())
-        assert str(CHAT) not in dump
-        assert str(USER) not in dump
+    else:
+        tables = ("events", "votes", "chat_state", "inbox")
+        dump = "\n".join(str(store._execute(f"SELECT * FROM {t}")) for t in tables)
+    assert str(CHAT) not in dump
+    assert str(USER) not in dump
 
 
 def test_the_store_can_be_pinged(store):
     assert store.ping()
+
+
+def test_two_replicas_share_the_inbox_and_take_over_after_the_lease(postgres_url):
+    first = PostgresStore(postgres_url, b"k", lease_seconds=0.3)
+    second = PostgresStore(postgres_url, b"k", lease_seconds=0.3)
+    try:
+        assert first.accept([(1, body(1)), (2, body(2))]) == [1, 2]
+        assert second.accept([(2, body(2))]) == []  # delivered to the other replica too
+        assert second.unfinished() == []  # the first replica's claims still hold
+        first.finish(1)
+        time.sleep(0.4)  # the first replica died: its claim on update 2 runs out
+        assert second.unfinished() == [(2, body(2))]
+        assert first.unfinished() == []  # now claimed by the second
+        second.pin(CHAT, "es")
+        assert first.pinned(CHAT) == "es"  # a pin set through one holds on the other
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_newer_schema_is_refused(postgres_url):
+    import psycopg
+
+    from bot.store import postgres
+
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE agreement_schema (version INTEGER)")
+        connection.execute(
+            "INSERT INTO agreement_schema VALUES (%s)", (postgres.SCHEMA_VERSION + 1,)
+        )
+    store = PostgresStore(postgres_url, b"k")
+    with pytest.raises(psycopg.DatabaseError, match="newer than this program"):
+        store.connect()
+    store.close()

@@ -9,14 +9,32 @@ Chats and voters are passed in as ids and must be stored only under a keyed hash
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.feedback import FeedbackEvent
 from bot.core.knowledge import Language
 
 
+@dataclass(frozen=True)
+class Stats:
+    """Counts for /stats."""
+
+    unanswered: int
+    picks: int
+    upvotes: int
+    downvotes: int
+    chats: int
+
+
+class InboxError(Exception):
+    """The inbox cannot keep an update: it must not be acknowledged."""
+
+
 class Store(Protocol):
     """The durable inbox, curator feedback and per-chat state."""
+
+    shared: bool  # True when other replicas use the same inbox (their dead claims are taken)
 
     # ---- the inbox: an update is kept before it is acknowledged, until it is answered
 
@@ -47,6 +65,12 @@ class Store(Protocol):
     def votes(self) -> list[tuple[str, int, int]]:
         """(entry id, 👍, 👎) per voted entry."""
 
+    def picks(self) -> list[tuple[str, str, int]]:
+        """(question, picked entry id, times) of "did you mean" picks."""
+
+    def stats(self) -> Stats:
+        """Totals for /stats."""
+
     # ---- per-chat state
 
     def pinned(self, chat: int | None) -> Language | None:
@@ -63,6 +87,9 @@ class Store(Protocol):
 
     def forget(self, chat: int | None, user: int | None) -> int:
         """Delete everything kept for the chat and the user's votes."""
+
+    def prune_topics(self, max_age: float) -> None:
+        """Forget topics older than `max_age`."""
 
     # ---- operations
 

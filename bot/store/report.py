@@ -8,7 +8,6 @@ Unanswered questions are grouped by similarity with rapidfuzz, so "who paid for 
 from __future__ import annotations
 
 import csv
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, TextIO
@@ -18,7 +17,7 @@ from rapidfuzz import fuzz, process
 from bot.core.knowledge import Language
 from bot.core.messages import messages
 from bot.core.text import fold
-from bot.store.sqlite import SqliteStore
+from bot.store.base import Store
 
 SIMILAR: Final = 80  # token_sort_ratio at which two questions count as the same need
 
@@ -61,7 +60,7 @@ def group_questions(
     return sorted(groups, key=lambda g: (-g.count, g.example))
 
 
-def build_report(store: SqliteStore) -> CuratorReport:
+def build_report(store: Store) -> CuratorReport:
     """Read the store and assemble the report."""
     return CuratorReport(
         unanswered=group_questions(store.unanswered()),
@@ -106,13 +105,13 @@ def write_csv(report: CuratorReport, out: TextIO) -> None:
         writer.writerow(["missing_phrasing", entry_id, question, "", times, ""])
 
 
-def stats_text(store: SqliteStore, language: Language, entries: int) -> str:
+def stats_text(store: Store, language: Language, entries: int) -> str:
     """The /stats message in `language`: totals and the top unanswered and 👎 answers."""
     words = messages(language)
     try:
         totals = store.stats()
         report = build_report(store)
-    except (sqlite3.Error, OSError) as exc:
+    except Exception as exc:
         return words.stats_unreadable.format(error=exc)
     lines = [
         words.stats_knowledge.format(entries=entries),

@@ -19,13 +19,13 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from bot.core.feedback import FeedbackEvent
 from bot.core.knowledge import Language
+from bot.store.base import InboxError, Stats
 
 if TYPE_CHECKING:
     from bot.store.base import Store
@@ -121,23 +121,10 @@ def load_hash_secret(configured: str | None, directory: Path) -> bytes:
         return secrets.token_hex(32).encode()
 
 
-class InboxError(Exception):
-    """The inbox cannot keep an update: it must not be acknowledged."""
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Counts for /stats."""
-
-    unanswered: int
-    picks: int
-    upvotes: int
-    downvotes: int
-    chats: int
-
-
 class SqliteStore:
     """The durable inbox, and a `FeedbackSink` that keeps events in SQLite."""
+
+    shared = False  # one process owns the file: nothing to take over from others
 
     def __init__(
         self,

@@ -34,6 +34,8 @@ from bot.core.knowledge import Language
 from bot.core.pipeline import Answerer
 from bot.logs import configure_logging
 from bot.settings import Settings
+from bot.store.base import Store
+from bot.store.postgres import PostgresStore
 from bot.store.report import stats_text
 from bot.store.sqlite import SqliteStore, load_hash_secret
 from bot.telegram import webhook
@@ -56,7 +58,7 @@ def build_application(
     answerer: Answerer,
     *,
     request: BaseRequest | None = None,
-    store: SqliteStore | None = None,
+    store: Store | None = None,
     feedback: FeedbackSink | None = None,
 ) -> InboxApplication:
     """Wire the Telegram application: defaults, handlers in order, error handler last.
@@ -178,6 +180,18 @@ def health(application: Application, mode: str) -> dict[str, Any]:  # type: igno
     }
 
 
+def open_store(settings: Settings) -> Store:
+    """PostgreSQL when DATABASE_URL is set (replicas share it), else the SQLite file."""
+    directory = settings.database_path.parent
+    hash_secret = settings.hash_secret.get_secret_value() if settings.hash_secret else None
+    if settings.database_url is not None:
+        if hash_secret is None:
+            log.warning("DATABASE_URL without HASH_SECRET: replicas must share one HASH_SECRET")
+        key = load_hash_secret(hash_secret, directory)
+        return PostgresStore(settings.database_url.get_secret_value(), key)
+    return SqliteStore(settings.database_path, load_hash_secret(hash_secret, directory))
+
+
 def run_telegram(settings: Settings, answerer: Answerer) -> int:
     """Run the bot until SIGINT or SIGTERM: long polling, or a webhook when BOT_MODE=webhook.
 
@@ -185,7 +199,9 @@ def run_telegram(settings: Settings, answerer: Answerer) -> int:
     server cannot listen, 1 after any other failure (logged, with secrets redacted).
     """
     secrets = [
-        s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s
+        s.get_secret_value()
+        for s in (settings.telegram_bot_token, settings.webhook_secret, settings.database_url)
+        if s
     ]
     configure_logging(settings.log_level, secrets)
     try:
@@ -202,9 +218,7 @@ def run_telegram(settings: Settings, answerer: Answerer) -> int:
 
 
 def _run(settings: Settings, answerer: Answerer) -> int:
-    directory = settings.database_path.parent
-    hash_secret = settings.hash_secret.get_secret_value() if settings.hash_secret else None
-    store = SqliteStore(settings.database_path, load_hash_secret(hash_secret, directory))
+    store = open_store(settings)
     application = build_application(settings, answerer, store=store)
     entries = len(answerer.knowledge.entries)
     freeze_long_lived()

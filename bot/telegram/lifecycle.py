@@ -32,7 +32,7 @@ from telegram.error import Forbidden, InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.store.sqlite import InboxError, SqliteStore
+from bot.store.base import InboxError, Store
 from bot.telegram.handlers import BotHandlers
 from bot.telegram.io import register_commands
 from bot.telegram.metrics import Metrics
@@ -95,7 +95,7 @@ class RawUpdates(BaseRequest):
 class InboxApplication(Application):  # type: ignore[type-arg]
     """PTB's Application, which marks each update done in the inbox once it is handled."""
 
-    inbox: SqliteStore | None = None
+    inbox: Store | None = None
     metrics: Metrics | None = None
     keep_seconds: float = 24 * 3600.0
     context_seconds: float = 600.0
@@ -108,7 +108,7 @@ class InboxApplication(Application):  # type: ignore[type-arg]
             self.inbox.finish(update.update_id)
 
 
-def inbox_of(application: Application) -> SqliteStore | None:  # type: ignore[type-arg]
+def inbox_of(application: Application) -> Store | None:  # type: ignore[type-arg]
     """The application's inbox, if it keeps one."""
     return application.inbox if isinstance(application, InboxApplication) else None
 
@@ -158,11 +158,13 @@ async def running(application: Application) -> AsyncIterator[None]:  # type: ign
         await starting(application)
         await application.start()
         pruning = asyncio.create_task(_prune_now_and_then(application))
+        taking_over = asyncio.create_task(_take_over_now_and_then(application))
         try:
             await _replay(application)
             yield
         finally:
             pruning.cancel()
+            taking_over.cancel()
             await application.stop()
 
 
@@ -227,6 +229,20 @@ async def _replay(application: Application) -> None:  # type: ignore[type-arg]
     for _, body in left:
         update = Update.de_json(json.loads(body), application.bot)
         await application.update_queue.put(update)
+
+
+async def _take_over_now_and_then(application: Application) -> None:  # type: ignore[type-arg]
+    """With a shared inbox (replicas on one database): every half lease, answer the updates
+    another replica claimed and did not finish in time (it died)."""
+    inbox = inbox_of(application)
+    if inbox is None or not inbox.shared:
+        return
+    while True:
+        await asyncio.sleep(getattr(inbox, "lease_seconds", 30.0) / 2)
+        try:
+            await _replay(application)
+        except InboxError as exc:
+            log.warning("could not look for updates to take over: %s", exc)
 
 
 async def _prune_now_and_then(application: Application) -> None:  # type: ignore[type-arg]

@@ -28,7 +28,7 @@ import tornado.web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.store.sqlite import InboxError
+from bot.store.base import InboxError
 from bot.telegram.lifecycle import accept, running
 from bot.telegram.metrics import CONTENT_TYPE
 

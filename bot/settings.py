@@ -48,6 +48,7 @@ class Settings(BaseSettings):
 
     database_path: Path = DEFAULT_DATABASE
     database_url: SecretStr | None = None  # postgresql://user:password@host:port/dbname
+    inbox_lease_seconds: float = Field(default=30.0, gt=0)  # PostgreSQL: a replica's claim
     hash_secret: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     flood_limit: int = Field(default=20, ge=1)

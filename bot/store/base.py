@@ -45,6 +45,9 @@ class Store(Protocol):
     def finish(self, update_id: int) -> None:
         """The update has been handled."""
 
+    def renew(self) -> None:
+        """Keep this process's claims on the updates it holds (shared inboxes)."""
+
     def unfinished(self) -> list[tuple[int, str]]:
         """Kept updates not handled yet, oldest first."""
 

@@ -4,8 +4,9 @@ as SQLite, shared.
 psycopg 3 with a small connection pool. The schema is versioned in `agreement_schema`; a newer
 bot upgrades an older database step by step at start, an older bot refuses a newer one. The
 inbox is shared: `update_id` is unique, so a second delivery — to this replica or another —
-is dropped; a replica claims what it accepts with a lease, and `unfinished` hands out only
-updates whose lease has run out (a replica that died), claiming them with a fresh lease
+is dropped; a replica claims what it accepts with a lease and renews its claims while it
+runs, and `unfinished` hands out only updates whose lease has run out (a replica that died),
+claiming them with a fresh lease
 (`FOR UPDATE SKIP LOCKED`, so two replicas never take the same one). Chats and voters are
 stored only as keyed hashes, as in SQLite. Feedback failures are logged and swallowed; inbox
 failures raise. No Telegram import.
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS: Final = 30.0  # a replica's claim on an update it is answering
 CLAIM_BATCH: Final = 500
+MIGRATION_LOCK: Final = 8_421_337  # the advisory lock replicas take to migrate one at a time
 # MIGRATIONS[n] upgrades a database from schema version n to n + 1 (the same steps as
 # SQLite's, in PostgreSQL's dialect).
 MIGRATIONS: Final[tuple[str, ...]] = (
@@ -98,7 +100,12 @@ class PostgresStore:
         self.lease_seconds = lease_seconds
         self.owner = uuid.uuid4().hex  # this replica, for its claims on updates
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": True}
+            url,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection,  # a connection lost in an outage is replaced
         )
         self._opened = False
 
@@ -173,6 +180,17 @@ class PostgresStore:
             log.warning(
                 "could not mark update %d done: %s (it may be answered twice)", update_id, exc
             )
+
+    def renew(self) -> None:
+        """Extend this replica's claims on the updates it holds (its heartbeat): only a
+        replica that stopped renewing — that died — has its updates taken over."""
+        try:
+            self._execute(
+                "UPDATE inbox SET lease_until = %s WHERE claimed_by = %s AND done IS NULL",
+                (time.time() + self.lease_seconds, self.owner),
+            )
+        except (psycopg.Error, OSError) as exc:
+            log.warning("could not renew the claims on updates: %s", exc)
 
     def unfinished(self) -> list[tuple[int, str]]:
         """Claim, with a fresh lease, the updates no replica is answering (none claimed them,
@@ -370,8 +388,8 @@ class PostgresStore:
 def migrate(connection: psycopg.Connection[Any]) -> int:
     """Bring the schema to SCHEMA_VERSION, one transaction per step; refuse a newer one."""
     with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))  # one at a time
         connection.execute("CREATE TABLE IF NOT EXISTS agreement_schema (version INTEGER)")
-        connection.execute("LOCK TABLE agreement_schema")  # one replica migrates at a time
         row = connection.execute("SELECT version FROM agreement_schema").fetchone()
         version = int(row[0]) if row else 0
         if row is None:

@@ -363,6 +363,9 @@ class SqliteStore:
                 "could not mark update %d done: %s (it may be answered twice)", update_id, exc
             )
 
+    def renew(self) -> None:
+        """Nothing to renew: one process owns the file."""
+
     def unfinished(self) -> list[tuple[int, str]]:
         """(update id, raw JSON) of every kept update not answered yet, oldest first."""
         try:

@@ -188,7 +188,8 @@ def open_store(settings: Settings) -> Store:
         if hash_secret is None:
             log.warning("DATABASE_URL without HASH_SECRET: replicas must share one HASH_SECRET")
         key = load_hash_secret(hash_secret, directory)
-        return PostgresStore(settings.database_url.get_secret_value(), key)
+        url = settings.database_url.get_secret_value()
+        return PostgresStore(url, key, lease_seconds=settings.inbox_lease_seconds)
     return SqliteStore(settings.database_path, load_hash_secret(hash_secret, directory))
 
 

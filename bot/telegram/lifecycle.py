@@ -232,14 +232,16 @@ async def _replay(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _take_over_now_and_then(application: Application) -> None:  # type: ignore[type-arg]
-    """With a shared inbox (replicas on one database): every half lease, answer the updates
-    another replica claimed and did not finish in time (it died)."""
+    """With a shared inbox (replicas on one database): every third of a lease, renew this
+    replica's claims, and answer the updates another replica claimed and stopped renewing
+    (it died)."""
     inbox = inbox_of(application)
     if inbox is None or not inbox.shared:
         return
     while True:
-        await asyncio.sleep(getattr(inbox, "lease_seconds", 30.0) / 2)
+        await asyncio.sleep(getattr(inbox, "lease_seconds", 30.0) / 3)
         try:
+            inbox.renew()
             await _replay(application)
         except InboxError as exc:
             log.warning("could not look for updates to take over: %s", exc)

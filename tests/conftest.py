@@ -44,7 +44,7 @@ def interaction(answerer: Answerer) -> Interaction:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
+def postgres_server_running() -> Iterator[postgres_server.Server]:
     """A real PostgreSQL server for the session (skipped, loudly, without its binaries)."""
     if not postgres_server.available():
         warnings.warn(
@@ -53,14 +53,14 @@ def postgres_admin_url() -> Iterator[str]:
             stacklevel=1,
         )
         pytest.skip("PostgreSQL server binaries not found")
-    with postgres_server.running_server() as url:
-        yield url
+    with postgres_server.running_server() as server:
+        yield server
 
 
 @pytest.fixture
-def postgres_url(postgres_admin_url: str) -> str:
+def postgres_url(postgres_server_running: postgres_server.Server) -> str:
     """An empty database of its own for one test."""
-    return postgres_server.fresh_database(postgres_admin_url)
+    return postgres_server.fresh_database(postgres_server_running.url)
 
 
 @pytest.fixture

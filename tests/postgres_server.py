@@ -49,35 +49,46 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Server:
+    """A server in a temporary directory: its admin URL, and stop/start for outages."""
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="agreement-pg-"))
+        self.data = self.directory / "data"
+        self.port = _free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def init(self) -> None:
+        """Create the cluster (trust authentication, on 127.0.0.1 only)."""
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        command = ["initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+        subprocess.run(_as_server_user(command), check=True, capture_output=True)
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off"
+        log = str(self.directory / "server.log")
+        command = ["pg_ctl", "-D", str(self.data), "-o", options, "-w", "-l", log, "start"]
+        subprocess.run(_as_server_user(command), check=True, capture_output=True)
+
+    def stop(self) -> None:
+        """Stop the server at once (connections are cut)."""
+        command = ["pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"]
+        subprocess.run(_as_server_user(command), check=False, capture_output=True)
+
+
 @contextmanager
-def running_server() -> Iterator[str]:
-    """A server for as long as the context lasts; yields the admin URL."""
-    directory = Path(tempfile.mkdtemp(prefix="agreement-pg-"))
-    data = directory / "data"
-    if os.geteuid() == 0:
-        shutil.chown(directory, "postgres", "postgres")
-    port = _free_port()
-    subprocess.run(
-        _as_server_user(["initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -c listen_addresses=127.0.0.1 -k {directory} -c fsync=off"
-    subprocess.run(
-        _as_server_user(["pg_ctl", "-D", str(data), "-o", options, "-w", "-l",
-                         str(directory / "server.log"), "start"]),
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
+def running_server() -> Iterator[Server]:
+    """A server for as long as the context lasts."""
+    server = Server()
+    server.init()
+    server.start()
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield server
     finally:
-        subprocess.run(
-            _as_server_user(["pg_ctl", "-D", str(data), "-m", "immediate", "stop"]),
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(directory, ignore_errors=True)
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)
 
 
 def fresh_database(admin_url: str) -> str:

@@ -99,3 +99,36 @@ async def test_a_killed_replica_loses_nothing_the_survivor_takes_over(fake, tmp_
     print(f"replicas: lost {lost}, doubled {doubled} of {len(chats)}")
     assert lost == 0
     assert doubled / len(chats) < 0.005
+
+
+async def test_the_database_going_away_for_a_few_seconds_loses_nothing(
+    fake, tmp_path, postgres_url, postgres_server_running
+):
+    (bot, port) = replica(fake, tmp_path, postgres_url, "one")
+    await healthy(port)
+    fake.webhook = {"url": HOOK_URL, "secret": SECRET}
+    fake.deliver_to(f"http://127.0.0.1:{port}/hook")
+    chats = list(range(30_000, 30_600))
+    for chat in chats[:300]:
+        fake.send_text("who led the delegation?", chat_id=chat)
+    await fake.wait_until(lambda: len(fake.sent()) >= 100, within=60)
+    postgres_server_running.stop()  # the database goes away, mid-stream
+    for chat in chats[300:]:
+        fake.send_text("who led the delegation?", chat_id=chat)
+    async with httpx.AsyncClient() as client:
+        await asyncio.sleep(1.0)
+        down = await client.get(f"http://127.0.0.1:{port}/healthz")
+        assert down.status_code == 503
+        assert down.json()["database"] == "unreachable"
+        await asyncio.sleep(2.0)
+        postgres_server_running.start()  # and comes back
+        wanted = set(chats)
+        await fake.wait_until(lambda: wanted <= {p.get("chat_id") for p in fake.sent()}, within=120)
+        assert (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+    await asyncio.sleep(1.0)
+    await _stop_cli(bot, tmp_path / "one")
+    counted = Counter(p.get("chat_id") for p in fake.sent())
+    lost = sum(counted[c] == 0 for c in chats)
+    doubled = sum(counted[c] - 1 for c in chats if counted[c] > 1)
+    print(f"outage: lost {lost}, doubled {doubled} of {len(chats)}")
+    assert lost == 0

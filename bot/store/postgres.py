@@ -19,7 +19,8 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 
 import psycopg
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS: Final = 30.0  # a replica's claim on an update it is answering
 CLAIM_BATCH: Final = 500
+WAIT_SECONDS: Final = 1.0  # the longest a call waits for a connection
+RETRY_SECONDS: Final = 1.0  # after a failure, calls fail at once for this long
 MIGRATION_LOCK: Final = 8_421_337  # the advisory lock replicas take to migrate one at a time
 # MIGRATIONS[n] upgrades a database from schema version n to n + 1 (the same steps as
 # SQLite's, in PostgreSQL's dialect).
@@ -104,10 +107,12 @@ class PostgresStore:
             min_size=1,
             max_size=pool_size,
             open=False,
-            kwargs={"autocommit": True},
+            timeout=WAIT_SECONDS,
+            kwargs={"autocommit": True, "connect_timeout": max(1, int(WAIT_SECONDS))},
             check=ConnectionPool.check_connection,  # a connection lost in an outage is replaced
         )
         self._opened = False
+        self._down_until = 0.0
 
     # ------------------------------------------------------------------ life cycle
 
@@ -140,9 +145,22 @@ class PostgresStore:
             return None
         return hmac.new(self._secret, str(chat).encode(), hashlib.sha256).hexdigest()[:32]
 
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection. While the database is away, calls fail at once for a moment
+        after each failure instead of each waiting (these calls run on the event loop)."""
+        if time.monotonic() < self._down_until:
+            raise psycopg.OperationalError("the database was unreachable a moment ago")
+        try:
+            self.connect()
+            with self._pool.connection() as connection:
+                yield connection
+        except psycopg.OperationalError:
+            self._down_until = time.monotonic() + RETRY_SECONDS
+            raise
+
     def _execute(self, sql: str, values: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.connect()
-        with self._pool.connection() as connection, connection.cursor() as cursor:
+        with self._connection() as connection, connection.cursor() as cursor:
             cursor.execute(sql, values)
             return list(cursor.fetchall()) if cursor.description is not None else []
 
@@ -154,8 +172,7 @@ class PostgresStore:
             return []
         now = time.time()
         try:
-            self.connect()
-            with self._pool.connection() as connection, connection.transaction():
+            with self._connection() as connection, connection.transaction():
                 fresh = []
                 for update_id, body in updates:
                     rows = connection.execute(

@@ -30,6 +30,7 @@ from bot.core.feedback import FeedbackEvent
 from bot.core.knowledge import Language
 from bot.core.pipeline import MAX_QUESTION_CHARS
 from bot.store.base import InboxError, Stats
+from bot.store.schema import STEPS
 
 if TYPE_CHECKING:
     from bot.store.base import Store
@@ -41,52 +42,8 @@ CLAIM_BATCH: Final = 500
 WAIT_SECONDS: Final = 1.0  # the longest a call waits for a connection
 RETRY_SECONDS: Final = 1.0  # after a failure, calls fail at once for this long
 MIGRATION_LOCK: Final = 8_421_337  # the advisory lock replicas take to migrate one at a time
-# MIGRATIONS[n] upgrades a database from schema version n to n + 1 (the same steps as
-# SQLite's, in PostgreSQL's dialect).
-MIGRATIONS: Final[tuple[str, ...]] = (
-    """
-    CREATE TABLE events (
-        id BIGSERIAL PRIMARY KEY,
-        at TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('vote', 'pick', 'unanswered')),
-        language TEXT NOT NULL,
-        entry_id TEXT,
-        value INTEGER NOT NULL DEFAULT 0,
-        question TEXT,
-        chat TEXT
-    )
-    """,
-    "CREATE INDEX events_by_kind ON events (kind, entry_id)",
-    """
-    CREATE TABLE inbox (
-        update_id BIGINT PRIMARY KEY,
-        body TEXT NOT NULL,
-        received DOUBLE PRECISION NOT NULL,
-        done DOUBLE PRECISION,
-        claimed_by TEXT,
-        lease_until DOUBLE PRECISION
-    );
-    CREATE INDEX inbox_unfinished ON inbox (update_id) WHERE done IS NULL
-    """,
-    """
-    CREATE TABLE votes (
-        voter TEXT NOT NULL,
-        entry_id TEXT NOT NULL,
-        language TEXT NOT NULL,
-        value INTEGER NOT NULL,
-        at TEXT NOT NULL,
-        PRIMARY KEY (voter, entry_id)
-    )
-    """,
-    """
-    CREATE TABLE chat_state (
-        chat TEXT PRIMARY KEY,
-        language TEXT,
-        topic TEXT,
-        topic_at DOUBLE PRECISION
-    )
-    """,
-)
+# MIGRATIONS[n] upgrades a database from schema version n to n + 1 (bot/store/schema.py).
+MIGRATIONS: Final[tuple[str, ...]] = tuple(step.postgres for step in STEPS)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

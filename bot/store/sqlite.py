@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 from bot.core.feedback import FeedbackEvent
 from bot.core.knowledge import Language
 from bot.store.base import InboxError, Stats
+from bot.store.schema import STEPS
 
 if TYPE_CHECKING:
     from bot.store.base import Store
@@ -33,61 +34,8 @@ from bot.core.pipeline import MAX_QUESTION_CHARS  # the longest question the bot
 
 log = logging.getLogger(__name__)
 
-# MIGRATIONS[n] upgrades a file from schema version n to n + 1.
-MIGRATIONS: Final[tuple[str, ...]] = (
-    """
-    CREATE TABLE events (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('vote', 'pick', 'unanswered')),
-        language TEXT NOT NULL,
-        entry_id TEXT,
-        value INTEGER NOT NULL DEFAULT 0,
-        question TEXT,
-        chat TEXT
-    );
-    """,
-    """
-    CREATE INDEX events_by_kind ON events (kind, entry_id);
-    """,
-    # The durable inbox: an update is kept here before it is acknowledged, until answered.
-    """
-    CREATE TABLE inbox (
-        update_id INTEGER PRIMARY KEY,
-        body TEXT NOT NULL,
-        received REAL NOT NULL,
-        done REAL
-    );
-    CREATE INDEX inbox_unfinished ON inbox (update_id) WHERE done IS NULL;
-    CREATE INDEX inbox_done ON inbox (done) WHERE done IS NOT NULL;
-    """,
-    # One vote per voter and entry; the last one counts. Earlier votes move over, keyed by
-    # the chat they came from (a private chat is its user).
-    """
-    CREATE TABLE votes (
-        voter TEXT NOT NULL,
-        entry_id TEXT NOT NULL,
-        language TEXT NOT NULL,
-        value INTEGER NOT NULL,
-        at TEXT NOT NULL,
-        PRIMARY KEY (voter, entry_id)
-    );
-    INSERT OR REPLACE INTO votes (voter, entry_id, language, value, at)
-        SELECT COALESCE(chat, 'unknown'), entry_id, language, value, at
-        FROM events WHERE kind = 'vote' AND entry_id IS NOT NULL ORDER BY id;
-    DELETE FROM events WHERE kind = 'vote';
-    """,
-    # What a conversation carries across messages and restarts: the /lang pin and the topic
-    # of the last answer (the context of a follow-up), by the keyed hash of the chat.
-    """
-    CREATE TABLE chat_state (
-        chat TEXT PRIMARY KEY,
-        language TEXT,
-        topic TEXT,
-        topic_at REAL
-    );
-    """,
-)
+# MIGRATIONS[n] upgrades a file from schema version n to n + 1 (bot/store/schema.py).
+MIGRATIONS: Final[tuple[str, ...]] = tuple(step.sqlite for step in STEPS)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 SECRET_FILE: Final = "hash-secret"  # noqa: S105 (a file name, not a password)
 

@@ -93,7 +93,7 @@ class FakeTelegram:
         self.pending: list[dict[str, Any]] = []  # updates not yet confirmed by an offset
         self.pushed_at: dict[int, float] = {}  # update_id -> when the user "sent" it
         self.webhook: dict[str, Any] | None = None
-        self.webhook_target: str | None = None  # where to POST (the bot's local address)
+        self.webhook_targets: list[str] = []  # where to POST (the bots' local addresses)
         self.on_call: Callable[[Call], None] | None = None
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -115,6 +115,14 @@ class FakeTelegram:
         self._http.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         return self
+
+    async def stop_delivery(self) -> None:
+        """Stop POSTing to webhooks (the updates not delivered stay pending)."""
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
+            self._delivery = None
 
     async def stop(self) -> None:
         """Stop the server and the webhook delivery."""
@@ -220,9 +228,10 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ webhook delivery
 
-    def deliver_to(self, target: str, concurrency: int = 40) -> None:
-        """Start POSTing pending updates to the bot's webhook server, like Telegram would."""
-        self.webhook_target = target
+    def deliver_to(self, target: str | list[str], concurrency: int = 40) -> None:
+        """Start POSTing pending updates to the bot's webhook server, like Telegram would
+        (to several, in turn by update id, like a load balancer in front of replicas)."""
+        self.webhook_targets = [target] if isinstance(target, str) else list(target)
         self._delivery = asyncio.create_task(self._deliver(concurrency))
 
     async def _deliver(self, concurrency: int) -> None:
@@ -236,7 +245,9 @@ class FakeTelegram:
                     headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret"] or ""}
                     try:
                         response = await client.post(
-                            str(self.webhook_target), json=update, headers=headers
+                            self.webhook_targets[update["update_id"] % len(self.webhook_targets)],
+                            json=update,
+                            headers=headers,
                         )
                         if response.status_code == 200:
                             self.pending = [

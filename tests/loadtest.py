@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -33,14 +34,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import httpx
+
 from bot.chat.interaction import load
 from bot.core.pipeline import Answerer
 from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
 from bot.store.sqlite import SqliteStore
 from bot.telegram.app import build_application
 from bot.telegram.lifecycle import accept
+from tests import postgres_server
 from tests.fake_telegram import Call, FakeTelegram
 from tests.fakes import TOKEN, RecordingRequest, message_update
+
+LOAD_SECRET = "load-test-webhook-secret-0123456789"
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -160,29 +166,92 @@ def expected_replies() -> Callable[[str], str]:
 
 async def measure(
     fake: FakeTelegram,
-    command: list[str],
-    environment: dict[str, str],
+    processes: list[tuple[list[str], dict[str, str]]],
     *,
     ready: Callable[[], bool],
     expected: Callable[[str], str],
     args: argparse.Namespace,
     first_chat: int,
     log: TextIO | None = None,
+    targets: list[str] | None = None,
 ) -> Measured:
-    """Start one bot process, run the burst and the paced run, stop it."""
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stderr=log)  # noqa: ASYNC220
+    """Start the bot processes (command, environment), run the burst and the paced run, stop
+    them. With `targets`, the fake delivers by webhook to them in turn (a load balancer)."""
+    started = [
+        subprocess.Popen(command, cwd=ROOT, env=environment, stderr=log)  # noqa: ASYNC220
+        for command, environment in processes
+    ]
     try:
         await fake.wait_until(ready, within=60)
+        if targets:
+            fake.webhook = {"url": "https://bot.example.test/hook", "secret": LOAD_SECRET}
+            fake.deliver_to(targets)
         runs = [
             await one_run(fake, args, rate=rate, first_chat=first_chat + n * 1_000_000,
                           expected=expected)
             for n, rate in enumerate((None, args.rate))
         ]  # fmt: skip
-        peak = peak_rss_mb(process.pid)
+        peak = max(peak_rss_mb(process.pid) for process in started)
     finally:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(process.wait, 30)
+        for process in started:
+            process.send_signal(signal.SIGTERM)
+        for process in started:
+            await asyncio.to_thread(process.wait, 30)
+        await fake.stop_delivery()
+        fake.webhook = None
     return Measured(runs[0], runs[1], peak)
+
+
+def healthy(ports: list[int]) -> Callable[[], bool]:
+    """True once every replica answers /healthz with 200."""
+
+    def check() -> bool:
+        for port in ports:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+        return True
+
+    return check
+
+
+async def on_postgres(
+    fake: FakeTelegram,
+    environment: dict[str, str],
+    args: argparse.Namespace,
+    *,
+    replicas: int,
+    url: str,
+    first_chat: int,
+    log: TextIO,
+) -> Measured:
+    """`replicas` bot processes in webhook mode on one PostgreSQL database."""
+    ports = [_free_port() for _ in range(replicas)]
+    processes = [
+        ([sys.executable, "-m", "bot", "run"], {
+            **environment, "BOT_MODE": "webhook", "WEBHOOK_URL": "https://bot.example.test/hook",
+            "WEBHOOK_SECRET": LOAD_SECRET, "WEBHOOK_PORT": str(port), "DATABASE_URL": url,
+        })
+        for port in ports
+    ]  # fmt: skip
+    return await measure(
+        fake,
+        processes,
+        ready=healthy(ports),
+        expected=expected_replies(),
+        args=args,
+        first_chat=first_chat,
+        log=log,
+        targets=[f"http://127.0.0.1:{port}/hook" for port in ports],
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -198,12 +267,13 @@ async def main(args: argparse.Namespace) -> None:
             "OUTGOING_RATE_LIMIT": "0",
             "FLOOD_LIMIT": "1000000",
             "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
         }
         try:
+            echo_command = [sys.executable, "-m", "tests.echo_bot", f"{fake.base_url}{TOKEN}"]
             echo = await measure(
                 fake,
-                [sys.executable, "-m", "tests.echo_bot", f"{fake.base_url}{TOKEN}"],
-                environment,
+                [(echo_command, environment)],
                 ready=lambda: any(c.method == "getUpdates" for c in fake.calls),
                 expected=lambda question: question,
                 args=args,
@@ -215,14 +285,27 @@ async def main(args: argparse.Namespace) -> None:
             with log_path.open("w") as log:
                 bot = await measure(
                     fake,
-                    command,
-                    environment,
+                    [(command, environment)],
                     ready=lambda: len(fake.sent("setMyCommands")) >= 2,
                     expected=expected_replies(),
                     args=args,
                     first_chat=10_000_000,
                     log=log,
                 )
+            replicas: dict[str, Measured] = {}
+            if postgres_server.available() and not args.no_postgres:
+                with postgres_server.running_server() as server, log_path.open("a") as log:
+                    for count, first in ((1, 20_000_000), (2, 30_000_000)):
+                        url = postgres_server.fresh_database(server.url)
+                        replicas[f"{count} on PostgreSQL"] = await on_postgres(
+                            fake,
+                            environment,
+                            args,
+                            replicas=count,
+                            url=url,
+                            first_chat=first,
+                            log=log,
+                        )
             errors = [
                 line
                 for line in log_path.read_text(encoding="utf-8").splitlines()
@@ -230,7 +313,7 @@ async def main(args: argparse.Namespace) -> None:
             ]
         finally:
             await fake.stop()
-    report(args, echo, bot, errors, await inbox_cost())
+    report(args, echo, {"1 on SQLite": bot, **replicas}, errors, await inbox_cost())
 
 
 async def inbox_cost(updates: int = 3000, rounds: int = 3) -> tuple[float, float]:
@@ -272,13 +355,16 @@ async def inbox_cost(updates: int = 3000, rounds: int = 3) -> tuple[float, float
 def report(
     args: argparse.Namespace,
     echo: Measured,
-    bot: Measured,
+    bots: dict[str, Measured],
     errors: list[str],
     cost: tuple[float, float],
 ) -> None:
-    """Print the figures: the echo bot's ceiling, the real bot, and the bot's share of it."""
-    print(f"load: {args.messages:,} messages from {args.users} users, each run; long polling")
-    for name, measured in (("echo bot (the harness's ceiling)", echo), ("agreement-bot", bot)):
+    """Print the figures: the echo bot's ceiling, agreement-bot as one process on SQLite and
+    as one and two replicas on PostgreSQL (webhook mode), and the bot's share of the ceiling."""
+    print(f"load: {args.messages:,} messages from {args.users} users, each run")
+    rows = (("echo bot (the harness's ceiling)", echo),
+            *((f"agreement-bot, {name}", found) for name, found in bots.items()))  # fmt: skip
+    for name, measured in rows:
         print(f"  {name}, peak RSS {measured.peak_mb:.1f} MB")
         for label, run in (("burst (all at once)", measured.burst),
                            (f"paced at {args.rate:g}/s", measured.paced)):  # fmt: skip
@@ -287,9 +373,10 @@ def report(
                 f"  p99 {run['p99_ms']:7.1f} ms  missing {run['missing']:.0f}"
                 f"  doubled {run['doubled']:.0f}  wrong {run['wrong']:.0f}"
             )
-    share = bot.burst["throughput"] / echo.burst["throughput"]
-    print(f"  agreement-bot's burst throughput: {share:.0%} of the echo bot's, in the same run")
-    print(f"  error lines in agreement-bot's log: {len(errors)}")
+    for name, measured in bots.items():
+        share = measured.burst["throughput"] / echo.burst["throughput"]
+        print(f"  agreement-bot, {name}: burst {share:.0%} of the echo bot's, in the same run")
+    print(f"  error lines in agreement-bot's logs: {len(errors)}")
     for line in errors[:5]:
         print(f"    {line}")
     without, with_inbox = cost
@@ -305,4 +392,7 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--rate", type=float, default=300.0, help="paced run, messages/s")
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="skip the replicas on PostgreSQL"
+    )
     asyncio.run(main(parser.parse_args()))

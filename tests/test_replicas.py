@@ -88,7 +88,7 @@ async def test_a_killed_replica_loses_nothing_the_survivor_takes_over(fake, tmp_
     await fake.wait_until(lambda: len(fake.sent()) >= 200, within=60)
     one.kill()  # SIGKILL, with a backlog accepted and not answered
     await asyncio.to_thread(one.wait, 30)
-    fake.webhook_target = f"http://127.0.0.1:{port_two}/hook"  # the balancer retries on two
+    fake.webhook_targets = [f"http://127.0.0.1:{port_two}/hook"]  # the balancer: only two
     wanted = set(chats)
     await fake.wait_until(lambda: wanted <= {p.get("chat_id") for p in fake.sent()}, within=120)
     await asyncio.sleep(1.0)

@@ -36,6 +36,20 @@ def replica(fake: FakeTelegram, tmp_path: Path, url: str, name: str):
     )
 
 
+async def everyone_answered(fake: FakeTelegram, chats: list[int]) -> None:
+    """Wait until every chat has a reply, and a moment more for any double to arrive."""
+    wanted = set(chats)
+    await fake.wait_until(lambda: wanted <= {p.get("chat_id") for p in fake.sent()}, within=120)
+    await asyncio.sleep(1.0)
+
+
+def tally(fake: FakeTelegram, chats: list[int]) -> tuple[int, int]:
+    """(chats never answered, replies beyond the first)."""
+    counted = Counter(p.get("chat_id") for p in fake.sent())
+    lost = sum(counted[c] == 0 for c in chats)
+    return lost, sum(counted[c] - 1 for c in chats if counted[c] > 1)
+
+
 async def healthy(port: int) -> None:
     async with httpx.AsyncClient() as client:
         for _ in range(300):
@@ -89,13 +103,9 @@ async def test_a_killed_replica_loses_nothing_the_survivor_takes_over(fake, tmp_
     one.kill()  # SIGKILL, with a backlog accepted and not answered
     await asyncio.to_thread(one.wait, 30)
     fake.webhook_targets = [f"http://127.0.0.1:{port_two}/hook"]  # the balancer: only two
-    wanted = set(chats)
-    await fake.wait_until(lambda: wanted <= {p.get("chat_id") for p in fake.sent()}, within=120)
-    await asyncio.sleep(1.0)
+    await everyone_answered(fake, chats)
     await _stop_cli(two, tmp_path / "two")
-    counted = Counter(p.get("chat_id") for p in fake.sent())
-    lost = sum(counted[c] == 0 for c in chats)
-    doubled = sum(counted[c] - 1 for c in chats if counted[c] > 1)
+    lost, doubled = tally(fake, chats)
     print(f"replicas: lost {lost}, doubled {doubled} of {len(chats)}")
     assert lost == 0
     assert doubled / len(chats) < 0.005
@@ -122,13 +132,9 @@ async def test_the_database_going_away_for_a_few_seconds_loses_nothing(
         assert down.json()["database"] == "unreachable"
         await asyncio.sleep(2.0)
         postgres_server_running.start()  # and comes back
-        wanted = set(chats)
-        await fake.wait_until(lambda: wanted <= {p.get("chat_id") for p in fake.sent()}, within=120)
+        await everyone_answered(fake, chats)
         assert (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
-    await asyncio.sleep(1.0)
     await _stop_cli(bot, tmp_path / "one")
-    counted = Counter(p.get("chat_id") for p in fake.sent())
-    lost = sum(counted[c] == 0 for c in chats)
-    doubled = sum(counted[c] - 1 for c in chats if counted[c] > 1)
+    lost, doubled = tally(fake, chats)
     print(f"outage: lost {lost}, doubled {doubled} of {len(chats)}")
     assert lost == 0

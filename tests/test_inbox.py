@@ -237,3 +237,23 @@ async def test_health_reports_the_database(hook, store, monkeypatch):
     response = await client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+
+
+async def test_in_polling_mode_the_status_server_serves_only_health_and_metrics(
+    answerer, fake_request
+):
+    from bot.telegram.app import health
+    from bot.telegram.webhook import WebhookServer
+
+    application = build_application(make_settings(), answerer, request=fake_request)
+    async with application:
+        server = WebhookServer(application, "", "", lambda: health(application, "polling"))
+        port = await server.start("127.0.0.1", 0)
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                assert "agreement_knowledge_entries 28.0" in (await client.get("/metrics")).text
+                assert (await client.get("/healthz")).json()["mode"] == "polling"
+                update = message_update(application.bot, "hi").to_dict()
+                assert (await client.post("/", json=update)).status_code == 404
+        finally:
+            await server.stop()

@@ -19,6 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
+import psycopg
 import yaml
 from pydantic import ValidationError
 
@@ -29,6 +30,8 @@ from bot.core.pipeline import Answerer
 from bot.core.replies import Reply
 from bot.settings import Settings, describe_errors
 from bot.store import report
+from bot.store.base import Store
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from bot.tools import bench, dialogues, evaluation
 from bot.tools.evaluation import DEFAULT_EVAL_FILE
@@ -357,15 +360,21 @@ def _leave_one_out(answerer: Answerer, *, as_json: bool) -> int:
 
 
 def _report(settings: Settings, *, as_csv: bool, limit: int) -> int:
-    path = settings.database_path
-    if not path.exists():
-        print(f"no feedback recorded yet ({path} does not exist)")
-        return EXIT_OK
-    store = SqliteStore(path, secret=b"")  # reading needs no key: chats are already hashed
+    store: Store
+    if settings.database_url is not None:  # the replicas' shared database
+        where = "the PostgreSQL database (DATABASE_URL)"
+        store = PostgresStore(settings.database_url.get_secret_value(), secret=b"")
+    else:
+        path = settings.database_path
+        if not path.exists():
+            print(f"no feedback recorded yet ({path} does not exist)")
+            return EXIT_OK
+        where = str(path)
+        store = SqliteStore(path, secret=b"")  # reading needs no key: chats are hashed
     try:
         found = report.build_report(store)
-    except (sqlite3.Error, OSError) as exc:
-        print(f"cannot read {path}: {exc}", file=sys.stderr)
+    except (sqlite3.Error, psycopg.Error, OSError) as exc:
+        print(f"cannot read {where}: {exc}", file=sys.stderr)
         return EXIT_INVALID
     finally:
         store.close()

@@ -148,3 +148,14 @@ def test_a_newer_schema_is_refused(postgres_url):
     with pytest.raises(psycopg.DatabaseError, match="newer than this program"):
         store.connect()
     store.close()
+
+
+def test_the_curators_report_reads_the_shared_database(postgres_url, monkeypatch, capsys):
+    from bot.cli import EXIT_OK, main
+
+    store = PostgresStore(postgres_url, b"k")
+    store.record(FeedbackEvent("unanswered", "en", question="who paid for it?", chat=CHAT))
+    store.close()
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    assert main(["report"]) == EXIT_OK
+    assert "who paid for it?" in capsys.readouterr().out

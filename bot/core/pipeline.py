@@ -128,7 +128,7 @@ class Answerer:
             return Reading(decision)
         standing = decision.outcome is Outcome.ANSWER and kind is FollowUp.PRONOUN
         if standing and self.matcher.anchors(question):
-            return Reading(decision, follow_up=kind)  # "who's the ambassador among them"
+            return Reading(decision, follow_up=kind)  # its own words name the topic
         language = self.detector.guess(question, decision.match.repaired) or DEFAULT_LANGUAGE
         read_as = with_subject(question, subject_of(context, language), kind)
         combined = self.decide(read_as)

@@ -179,7 +179,12 @@ class SqliteStore:
 
     def pin(self, chat: int | None, language: Language | None) -> None:
         """Pin `chat`'s answer language (None: follow each message again)."""
-        self._set_state(chat, "language = ?", (language,))
+        self._set_state(
+            chat,
+            "INSERT INTO chat_state (chat, language) VALUES (?, ?)"
+            " ON CONFLICT (chat) DO UPDATE SET language = excluded.language",
+            (language,),
+        )
 
     def topic(self, chat: int | None, max_age: float) -> str | None:
         """The entry `chat` was last answered about, if that was less than `max_age` ago."""
@@ -199,7 +204,11 @@ class SqliteStore:
     def set_topic(self, chat: int | None, entry_id: str | None) -> None:
         """Remember the entry `chat` was just answered about (None: forget it)."""
         self._set_state(
-            chat, "topic = ?, topic_at = ?", (entry_id, time.time() if entry_id else None)
+            chat,
+            "INSERT INTO chat_state (chat, topic, topic_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (chat) DO UPDATE SET topic = excluded.topic,"
+            " topic_at = excluded.topic_at",
+            (entry_id, time.time() if entry_id else None),
         )
 
     def prune_topics(self, max_age: float) -> None:
@@ -253,21 +262,15 @@ class SqliteStore:
             return None
         return rows[0][0] if rows else None
 
-    def _set_state(self, chat: int | None, assignments: str, values: tuple[object, ...]) -> None:
+    def _set_state(self, chat: int | None, upsert: str, values: tuple[object, ...]) -> None:
+        """One upsert of the chat's row (its key first, then `values`)."""
         key = self.chat_key(chat)
         if key is None:
             return
         try:
             connection = self.connect()
             with connection:
-                connection.execute(
-                    "INSERT INTO chat_state (chat) VALUES (?) ON CONFLICT (chat) DO NOTHING",
-                    (key,),
-                )
-                connection.execute(
-                    f"UPDATE chat_state SET {assignments} WHERE chat = ?",  # noqa: S608
-                    (*values, key),
-                )
+                connection.execute(upsert, (key, *values))
         except (sqlite3.Error, OSError) as exc:
             log.warning("could not keep a conversation's state: %s", exc)
 
@@ -317,7 +320,7 @@ class SqliteStore:
     def unfinished(self) -> list[tuple[int, str]]:
         """(update id, raw JSON) of every kept update not answered yet, oldest first."""
         try:
-            return self._rows(
+            return self._query(
                 "SELECT update_id, body FROM inbox WHERE done IS NULL ORDER BY update_id"
             )
         except (sqlite3.Error, OSError) as exc:
@@ -339,7 +342,7 @@ class SqliteStore:
 
     def inbox_depth(self) -> tuple[int, float | None]:
         """(updates kept but not answered, seconds since the oldest of them arrived)."""
-        rows = self._rows("SELECT COUNT(*), MIN(received) FROM inbox WHERE done IS NULL")
+        rows = self._query("SELECT COUNT(*), MIN(received) FROM inbox WHERE done IS NULL")
         count, oldest = rows[0]
         return int(count), (time.time() - float(oldest)) if oldest is not None else None
 
@@ -347,7 +350,7 @@ class SqliteStore:
 
     def unanswered(self) -> list[tuple[str, str, int]]:
         """(question, language, times asked) of declined or only-suggested questions."""
-        return self._rows(
+        return self._query(
             "SELECT question, language, COUNT(*) FROM events"
             " WHERE kind = 'unanswered' AND question IS NOT NULL"
             " GROUP BY lower(question), language ORDER BY COUNT(*) DESC, question"
@@ -355,14 +358,14 @@ class SqliteStore:
 
     def votes(self) -> list[tuple[str, int, int]]:
         """(entry id, 👍, 👎) per voted entry, most 👎 first; one vote per voter and entry."""
-        return self._rows(
+        return self._query(
             "SELECT entry_id, SUM(value > 0), SUM(value < 0) FROM votes GROUP BY entry_id"
             " ORDER BY SUM(value < 0) DESC, SUM(value > 0), entry_id"
         )
 
     def picks(self) -> list[tuple[str, str, int]]:
         """(question, picked entry id, times) of "did you mean" picks with a known question."""
-        return self._rows(
+        return self._query(
             "SELECT question, entry_id, COUNT(*) FROM events"
             " WHERE kind = 'pick' AND question IS NOT NULL"
             " GROUP BY lower(question), entry_id ORDER BY COUNT(*) DESC, question"
@@ -370,7 +373,7 @@ class SqliteStore:
 
     def stats(self) -> Stats:
         """Totals for /stats."""
-        rows = self._rows(
+        rows = self._query(
             "SELECT (SELECT COUNT(*) FROM events WHERE kind = 'unanswered'),"
             " (SELECT COUNT(*) FROM events WHERE kind = 'pick'),"
             " (SELECT COUNT(*) FROM votes WHERE value > 0),"
@@ -380,10 +383,7 @@ class SqliteStore:
         values = [int(v or 0) for v in rows[0]] if rows else [0] * 5
         return Stats(*values)
 
-    def _rows(self, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-        return list(self.connect().execute(sql).fetchall())
-
-    def _query(self, sql: str, values: tuple[object, ...]) -> list[tuple]:  # type: ignore[type-arg]
+    def _query(self, sql: str, values: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]
         return list(self.connect().execute(sql, values).fetchall())
 
 

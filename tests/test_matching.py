@@ -273,3 +273,20 @@ def test_very_long_and_unpunctuated_messages_are_matched(answerer):
     assert answerer.decide(long_question).match.best is not None
     many_clauses = ", ".join(["hello"] * 200) + ", who led the delegation?"
     assert outcome_of(answerer, many_clauses)[1] is not None
+
+
+def test_a_framing_form_the_knowledge_base_uses_keeps_its_reading(answerer):
+    """Spanish "respecto" is framing; its stem is also English "respect", a principle."""
+    matcher = answerer.matcher
+    assert "respect" in matcher.understand("is mutual respect one of the principles")[0]
+    assert "get" not in matcher.understand("which drug gets the attention")[0]
+
+
+def test_each_alternative_of_an_either_or_question_is_a_part(answerer):
+    """"X or Y?" is scored on each side too, so a second alternative the knowledge base
+    does not know ("or just talk") does not pull the first one under the decline line."""
+    match = answerer.matcher.match("is there an official statement or just gossip")
+    assert match.part == "is there an official statement"
+    assert answerer.decide("is there an official statement or just gossip").entry.id == (
+        "statement"
+    )

@@ -59,3 +59,19 @@ def test_shorthand_and_question_words_are_kept_apart_from_stop_words():
     assert "who" not in lexicon.stop_words
     assert lexicon.asking_words == {"who"}
     assert lexicon.shorthand["q"] == "que"
+
+
+def test_any_inflection_of_a_framing_word_is_framing_in_its_language():
+    """Framing is listed as words; their stems make every form of them framing too."""
+    lexicon = Lexicon.build(
+        {"en": ["get", "mention"], "es": ["menciona"]},
+        {},
+        {"treaty": ["tratado"]},
+        framing={"en": ["get", "mention"], "es": ["menciona", "trata"]},
+    )
+    analyzer = Analyzer(lexicon)
+    assert analyzer.terms("which drug gets mentioned") == ["which", "drug"]
+    assert analyzer.terms("¿qué principios mencionaron?", "es") == ["que", "principi"]
+    assert analyzer.is_framing_form("mentioning")
+    assert not analyzer.is_framing_form("tratado")  # a synonym keeps its reading
+    assert not analyzer.is_framing_form("mentioning", "es")  # not a Spanish form

@@ -398,6 +398,7 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
             shorthand=parsed.shorthand,
             fallback=parsed.fallback,
             else_words=parsed.else_words,
+            framing={str(language): words for language, words in parsed.framing.items()},
         )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))

@@ -47,7 +47,7 @@ DISTINCTIVE = 3  # a word found in at most this many entries points at them
 MIN_SPELLING = 4  # shorter words are not offered as the repair of a typo
 TWO_EDITS_FROM = 8  # letters from which a typo may be two edits away
 MIN_CHOICES = 2  # "did you mean" needs at least two close options; one is an answer
-_CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]")
+_CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]|\s(?:or|o)\s")
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)
 # "us" after a verb that takes an object is the pronoun, not the United States ("wants us").
 _PRONOUN_US = re.compile(
@@ -271,6 +271,7 @@ class Matcher:
             or word in self._lexicon_words
             or self.analyzer.is_stop_word(word)
             or self.term_of(word) in self._index.idf
+            or self.analyzer.is_framing_form(word)
         )
 
     def _popularity(self, word: str) -> int:
@@ -352,8 +353,15 @@ class Matcher:
 
     def terms_of(self, words: Sequence[str]) -> list[str]:
         """The canonical terms of phrase-joined words, stop words left out, in order."""
+        return list(dict.fromkeys(self.term_of(w) for w in words if not self._is_framing(w)))
+
+    def _is_framing(self, word: str) -> bool:
+        """A stop word, or an inflection of a framing word that the knowledge base does not
+        use as a term of its own ("gets", but not "respect" beside "respecto")."""
         analyzer = self.analyzer
-        return list(dict.fromkeys(self.term_of(w) for w in words if not analyzer.is_stop_word(w)))
+        if analyzer.is_stop_word(word):
+            return True
+        return analyzer.is_framing_form(word) and self.term_of(word) not in self._index.idf
 
     def match(self, question: str, limit: int = 5) -> Match:
         """Rank the entries for `question`, best first, at most `limit` of them.

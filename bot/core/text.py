@@ -82,6 +82,7 @@ class Lexicon:
     asking_words: frozenset[str] = frozenset()  # folded question words as written (who, quien)
     fallback: Mapping[str, str] = field(default_factory=dict)  # folded word -> canonical term
     else_words: frozenset[str] = frozenset()  # "what else?" after a contrast clause
+    framing_stems: Mapping[str, frozenset[str]] = field(default_factory=dict)  # per language
 
     @classmethod
     def build(
@@ -97,11 +98,14 @@ class Lexicon:
         shorthand: Mapping[str, str] | None = None,
         fallback: Mapping[str, Iterable[str]] | None = None,
         else_words: Iterable[str] = (),
+        framing: Mapping[str, Iterable[str]] | None = None,
     ) -> Lexicon:
         """Fold and stem the curated lists into lookup tables; reject contradictions.
 
         `stop_words` maps a language code to that language's stop words (function words and
         framing); a word also listed as a synonym or a question word keeps that reading.
+        `framing` (also among `stop_words`) lists the words that frame a message; their
+        stems make any inflection of them framing too ("gets", "mencionaron").
         """
         keeps_reading = {fold(w) for w in question_words} | {
             fold(w) for target, variants in synonyms.items() for w in (target, *variants)
@@ -162,6 +166,11 @@ class Lexicon:
                 for word in words
             },
             frozenset(fold(w) for w in else_words),
+            {
+                lang: frozenset(stem(fold(w), lang) for w in words)
+                - {stem(w, lang) for w in keeps_reading}
+                for lang, words in (framing or {}).items()
+            },
         )
 
     @classmethod
@@ -208,11 +217,21 @@ class Analyzer:
         """True when the word carries no topic."""
         return word in self.lexicon.stop_words
 
+    def is_framing_form(self, word: str, language: str | None = None) -> bool:
+        """True when the word is an inflection of a framing word ("gets" of "get", "wanted"
+        of "want") in `language`, or in either language when it is not known. A word that
+        the lexicon lists as a synonym keeps that reading."""
+        if word in self.lexicon.synonym_words:
+            return False
+        stems = self.lexicon.framing_stems
+        codes = (language,) if language is not None else LANGUAGE_CODES
+        return any(stem(word, code) in stems.get(code, ()) for code in codes)
+
     def terms(self, text: str, language: str = "en") -> list[str]:
         """Content terms of `text` read in `language`: no stop words, canonical stems, in
         first occurrence order."""
         seen: dict[str, None] = {}
         for word in self.words(text):
-            if not self.is_stop_word(word):
+            if not (self.is_stop_word(word) or self.is_framing_form(word, language)):
                 seen.setdefault(self.canonical(word, language), None)
         return list(seen)

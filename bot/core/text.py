@@ -179,17 +179,44 @@ class Lexicon:
         return cls(frozenset(), {}, {code: {} for code in LANGUAGE_CODES})
 
 
+PLURAL_FROM: Final = 4  # letters from which a phrase's word may also be written plural
+
+
+def _plural_pattern(expression: str) -> str:
+    """A phrase as a pattern in which each word of PLURAL_FROM letters may take a plural
+    ending ("sit downs", "mesas de trabajo"); shorter words stay as written ("us")."""
+    return " ".join(
+        re.escape(w) + ("(?:e?s)?" if len(w) >= PLURAL_FROM and w.isalpha() else "")
+        for w in expression.split()
+    )
+
+
+def _singular(expression: str) -> str:
+    """The key that a phrase and its plural forms share: each word of PLURAL_FROM letters
+    without a final "s", then without a final "e"."""
+    return " ".join(
+        w.removesuffix("s").removesuffix("e") if len(w) >= PLURAL_FROM else w
+        for w in expression.split()
+    )
+
+
 class Analyzer:
     """Turns text into the content words the matcher compares (stems, synonyms resolved)."""
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         expressions = sorted(lexicon.phrases, key=len, reverse=True)
+        self._phrase_keys: dict[str, str] = {}
+        for expression in expressions:
+            self._phrase_keys.setdefault(_singular(expression), lexicon.phrases[expression])
         self._phrase_re = (
-            re.compile(r"\b(?:" + "|".join(re.escape(e) for e in expressions) + r")\b")
+            re.compile(r"\b(?:" + "|".join(_plural_pattern(e) for e in expressions) + r")\b")
             if expressions
             else None
         )
+
+    def _phrase(self, match: re.Match[str]) -> str:
+        return self._phrase_keys[_singular(match.group(0))]
 
     def words(self, text: str) -> list[str]:
         """Folded words with phrases joined, stop words kept (used for display and typos)."""
@@ -198,7 +225,7 @@ class Analyzer:
             # Two passes, so that a phrase may contain another one's canonical word
             # ("united states attorney general" -> "us attorney general" -> one word).
             for _ in range(2):
-                folded = self._phrase_re.sub(lambda m: self.lexicon.phrases[m.group(0)], folded)
+                folded = self._phrase_re.sub(self._phrase, folded)
         return folded.split()
 
     def canonical(self, word: str, language: str = "en") -> str:

@@ -241,12 +241,12 @@ def _evaluate(
 
 def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) -> int:
     """real.yaml's tuning and held-out halves side by side, the other tuning sets beside them."""
-    real = _read_cases(answerer, evaluation.REAL_EVAL_FILE)
+    realistic = [_read_cases(answerer, path) for path in evaluation.REAL_EVAL_FILES]
     files = (evaluation.FRESH_EVAL_FILE, *evaluation.TUNING_FILES)
     others = {path.name: _read_cases(answerer, path) for path in files}
-    if real is None or any(cases is None for cases in others.values()):
+    if any(cases is None for cases in (*realistic, *others.values())):
         return EXIT_INVALID
-    halves = evaluation.split_cases(real)
+    halves = evaluation.split_cases([case for cases in realistic if cases for case in cases])
     sets: dict[str, list[evaluation.Case]] = {
         "tuning": halves["tuning"],
         "held-out": halves["held-out"],
@@ -280,8 +280,9 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
         return EXIT_OK if not problems else EXIT_BELOW_FLOOR
     t = answerer.thresholds
     sizes = ", ".join(f"{name} {len(cases)}" for name, cases in sets.items())
+    names = " and ".join(path.name for path in evaluation.REAL_EVAL_FILES)
     print(
-        f"messages: {sizes} (tuning and held-out: the halves of {evaluation.REAL_EVAL_FILE.name})"
+        f"messages: {sizes} (tuning and held-out: the halves of {names})"
         f"; thresholds answer {t.answer:g}, suggest {t.suggest:g}, margin {t.margin:g}"
     )
     print(evaluation.format_table(list(columns.items())))

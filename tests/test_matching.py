@@ -283,10 +283,21 @@ def test_a_framing_form_the_knowledge_base_uses_keeps_its_reading(answerer):
 
 
 def test_each_alternative_of_an_either_or_question_is_a_part(answerer):
-    """"X or Y?" is scored on each side too, so a second alternative the knowledge base
+    """ "X or Y?" is scored on each side too, so a second alternative the knowledge base
     does not know ("or just talk") does not pull the first one under the decline line."""
-    match = answerer.matcher.match("is there an official statement or just gossip")
+    match = answerer.matcher.match("is there an official statement or is it just gossip?")
     assert match.part == "is there an official statement"
-    assert answerer.decide("is there an official statement or just gossip").entry.id == (
+    assert answerer.decide("is there an official statement or is it gossip?").entry.id == (
         "statement"
     )
+
+
+def test_a_story_beside_the_question_adds_only_words_the_knowledge_base_knows(answerer):
+    """Words of a telling clause that no entry knows ("my grandmother", "Tijuana") do not
+    pull the question under the decline line; its known words still point at the topic."""
+    story = "My grandmother in Tijuana keeps sending me voice notes about it. "
+    question = "Who led the Mexican delegation?"
+    alone = answerer.decide(question)
+    wrapped = answerer.decide(story + question)
+    assert wrapped.entry is not None
+    assert wrapped.entry.id == alone.entry.id == "delegation"

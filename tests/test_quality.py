@@ -10,12 +10,13 @@ from bot.cli import EXIT_OK, main
 from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
-# What `agreement-bot eval` measured on the held-out half when these floors were set. Issue 10's
-# targets (HELD_OUT_*_FLOOR and MAX_GAP in bot/evaluation.py) are not all reached yet; these
-# floors keep what was reached, so that no change makes the held-out figures worse.
+# What `agreement-bot eval` measured on the held-out half (real.yaml and real2.yaml together)
+# when these floors were set. Issue 10's targets (HELD_OUT_*_FLOOR and MAX_GAP in
+# bot/tools/evaluation.py) are not all reached yet; these floors keep what was reached, so that
+# no change makes the held-out figures worse.
 HELD_OUT_RATCHET = {
-    "en": {"accuracy": 0.84, "decline_rate": 0.94},
-    "es": {"accuracy": 0.83, "decline_rate": 0.95},
+    "en": {"accuracy": 0.88, "decline_rate": 0.91},
+    "es": {"accuracy": 0.87, "decline_rate": 0.95},
 }
 MAX_GAP_RATCHET = 0.12
 # fresh.yaml was measured once after the tuning (README); these floors keep that reading.
@@ -28,7 +29,7 @@ LOO_FLOOR = 0.88  # leave-one-out over the knowledge base's own phrasings, in ea
 
 @pytest.fixture(scope="module")
 def realistic(answerer):
-    halves = evaluation.split_cases(evaluation.load_cases(evaluation.REAL_EVAL_FILE))
+    halves = evaluation.split_cases(evaluation.load_realistic())
     return {name: evaluation.run_cases(answerer, cases) for name, cases in halves.items()}
 
 
@@ -69,7 +70,7 @@ def test_the_split_is_a_fixed_rule_of_the_text_alone():
 
 
 def test_every_other_file_is_labelled_with_entry_ids(answerer):
-    for path in (*evaluation.TUNING_FILES, evaluation.FRESH_EVAL_FILE):
+    for path in (*evaluation.TUNING_FILES, evaluation.FRESH_EVAL_FILE, evaluation.REAL2_EVAL_FILE):
         assert evaluation.unknown_labels(evaluation.load_cases(path), answerer) == [], path
 
 

@@ -5,8 +5,10 @@ How a message is scored (all pure, no I/O, no Telegram):
    like). The whole message, each clause and each run of up to three clauses are scored, and
    the best-scoring part wins, so a greeting, a reason or a story around the question does not
    lower the question's score. When some clause asks (a question mark or a question word),
-   only parts that contain an asking clause count. A part that names a subject the article
-   lacks (the lexicon's off_topic words: other countries, tariffs, migration ...) is skipped.
+   only parts that contain an asking clause count, and in them a clause that tells adds only
+   the words the knowledge base knows. An either-or question is split at "or". A part that
+   names a subject the article lacks (the lexicon's off_topic words: other countries, tariffs,
+   migration ...) is skipped.
 2. The analyzer folds the text, joins phrases, drops stop words and maps synonyms to one word;
    the rest are Snowball stems, in English or Spanish, whichever the knowledge base knows.
 3. Words the knowledge base does not know are repaired against its own vocabulary with
@@ -55,11 +57,12 @@ _PRONOUN_US = re.compile(
     r"asked|make|makes|made|keep|keeps|get|gets|got) )us\b"
 )
 _DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}")
-# An embedded question starts a new clause: "could you remind me | who led the delegation".
+# An embedded question starts a new clause: "could you remind me | who led the delegation";
+# so do the texting forms of "qué" and "por qué" (q, k, xq).
 _EMBEDDED = re.compile(
     r"\s(?=(?:who|what|which|when|where|why|how|whether|quien|quienes|qui[eé]n|qui[eé]nes|"
     r"que|qu[eé]|cual|cuales|cu[aá]l|cu[aá]les|cuando|cu[aá]ndo|donde|d[oó]nde|como|c[oó]mo|"
-    r"cuant[oa]s?|cu[aá]nt[oa]s?)\b)",
+    r"cuant[oa]s?|cu[aá]nt[oa]s?|q|k|xq)\b)",
     re.IGNORECASE,
 )
 
@@ -426,7 +429,7 @@ class Matcher:
             span = clauses[first:last]
             if any(c.segment in vetoed for c in span):
                 continue
-            terms = tuple(dict.fromkeys(t for c in span if not c.contrast for t in c.terms))
+            terms = self._span_terms(span)
             ranked = self._rank(terms, limit + len(set_aside))
             candidates = tuple(c for c in ranked if c.entry.id not in set_aside)[:limit]
             if not candidates:
@@ -441,6 +444,23 @@ class Matcher:
             anchored = self._names_entry(set(terms), candidates[0].entry)
             best = Match(question, terms, unknown, (), candidates, part, anchored=anchored)
         return best
+
+    def _span_terms(self, span: Sequence[_Clause]) -> tuple[str, ...]:
+        """The terms a part is scored on. Beside a clause that asks, a clause that tells (a
+        greeting, a reason, a story) adds only the words the knowledge base knows: they may
+        point at the topic ("not the drugs, the weapons. what about those?"), while "my
+        cousin in Arizona" must not count against it."""
+        idf = self._index.idf
+        asking = any(c.asks for c in span)
+        return tuple(
+            dict.fromkeys(
+                t
+                for c in span
+                if not c.contrast
+                for t in c.terms
+                if c.asks or not asking or t in idf
+            )
+        )
 
     def _asks_what_else(self, clauses: Sequence[_Clause]) -> bool:
         """True when a clause that is not a contrast asks "what else" ("¿qué más?")."""

@@ -25,6 +25,8 @@ DECLINE: Final = "decline"
 DATA_DIR: Final = Path(__file__).resolve().parents[2] / "tests" / "data"
 DEFAULT_EVAL_FILE: Final = DATA_DIR / "eval.yaml"  # the first set, tuned on (regression)
 REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in two halves
+REAL2_EVAL_FILE: Final = DATA_DIR / "real2.yaml"  # a second realistic set, split the same way
+REAL_EVAL_FILES: Final = (REAL_EVAL_FILE, REAL2_EVAL_FILE)  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning
 FOURTH_EVAL_FILE: Final = DATA_DIR / "fourth.yaml"  # a fourth, real.yaml's briefs, for tuning
@@ -158,6 +160,11 @@ def load_cases(path: Path) -> list[Case]:
             expected = DECLINE if str(label).startswith(DECLINE) else str(label)
             cases.extend(Case(str(q), expected, language, str(label)) for q in questions)
     return cases
+
+
+def load_realistic() -> list[Case]:
+    """The cases of every realistic file (REAL_EVAL_FILES), to be split by `split_cases`."""
+    return [case for path in REAL_EVAL_FILES for case in load_cases(path)]
 
 
 def unknown_labels(cases: Iterable[Case], answerer: Answerer) -> list[str]:

@@ -52,6 +52,29 @@ def test_decline_quotes_the_question_escaped_and_points_to_topics(answerer):
     assert reply.buttons[0][0].action == ShowTopics("en")
 
 
+def test_a_decline_that_names_something_of_the_article_offers_its_nearest_topic(answerer):
+    """A low score on a message with a distinctive word of an entry ("sovereignty") is not
+    a dead end: the decline offers that entry, as a "did you mean" pick for the curator."""
+    for question, language in (
+        ("is sovereignty in there somewhere, asking for a podcast", "en"),
+        ("soberania, como queda eso con los vecinos", "es"),
+    ):
+        reply = answerer.answer(question)
+        assert reply.kind == "decline", question
+        assert reply.suggestions == ("principles",)
+        assert reply.buttons[0][0].action == ShowEntry("principles", language, picked=True)
+        assert reply.buttons[-1][0].action == ShowTopics(language)
+        assert answerer.knowledge.get("principles").text(language).title in reply.plain
+
+
+def test_a_decline_about_a_subject_the_article_lacks_offers_no_topic(answerer):
+    for question in ("what is Canada's sovereignty policy", "how do I bake bread"):
+        reply = answerer.answer(question)
+        assert reply.kind == "decline", question
+        assert reply.suggestions == ()
+        assert "/topics" in reply.plain
+
+
 def test_long_questions_are_truncated_in_the_echo(answerer):
     reply = answerer.answer("football " * 500)
     assert reply.kind == "decline"

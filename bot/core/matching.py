@@ -140,6 +140,16 @@ class Decision:
         best = self.match.best
         return best.entry if self.outcome is Outcome.ANSWER and best is not None else None
 
+    @property
+    def closest(self) -> Entry | None:
+        """For a decline of a message that names something of the article (a distinctive word
+        of the best entry, and no subject the article lacks): that entry, offered as the
+        nearest topic the article does cover, so the decline is not a dead end."""
+        best = self.match.best
+        if self.outcome is not Outcome.DECLINE or best is None:
+            return None
+        return best.entry if self.match.anchored and not self.match.off_topic else None
+
 
 def decide(match: Match, thresholds: Thresholds) -> Decision:
     """Choose the outcome: a clear winner is answered; "did you mean" only offers a real

@@ -20,6 +20,7 @@ class Messages:
     did_you_mean: str
     decline: str
     decline_topics: str
+    decline_closest: str
     empty_question: str
     source_label: str
     not_covered_label: str
@@ -70,6 +71,7 @@ EN: Final = Messages(
     topics_intro="Here is what the article covers. Tap a topic:",
     did_you_mean="I'm not sure which of these you mean. Did you mean:",
     decline="Sorry, the article does not seem to cover that",
+    decline_closest="The nearest topic the article does cover:",
     decline_topics="It is about the U.S.–Mexico agreement against organized crime: the goal, "
     "fentanyl and arms trafficking, the delegation, the four principles and what comes next. "
     "Send /topics to see everything I can answer.",
@@ -132,6 +134,7 @@ ES: Final = Messages(
     topics_intro="Esto es lo que cubre el artículo. Elige un tema:",
     did_you_mean="No estoy seguro de cuál de estos temas buscas. ¿Quisiste decir:",
     decline="Lo siento, el artículo no parece tratar eso",
+    decline_closest="El tema más cercano que sí trata el artículo:",
     decline_topics="Trata del acuerdo entre México y Estados Unidos contra el crimen organizado: "
     "el objetivo, el fentanilo y el tráfico de armas, la delegación, los cuatro principios y "
     "los próximos pasos. Envía /topics para ver todo lo que puedo responder.",

@@ -172,7 +172,7 @@ class Answerer:
             return self._suggest([c.entry for c in decision.suggestions], language, score)
         if not match.terms:
             return self.info(messages(language).empty_question, language, score)
-        return self._decline(question, language, score)
+        return self._decline(question, language, score, decision.closest)
 
     def several(self, question: str) -> list[Entry]:
         """The two or three entries a multi-part question asks about (empty: one question).
@@ -335,12 +335,26 @@ class Answerer:
             suggestions=tuple(e.id for e in entries),
         )
 
-    def _decline(self, question: str, language: Language, score: float) -> Reply:
+    def _decline(
+        self, question: str, language: Language, score: float, closest: Entry | None = None
+    ) -> Reply:
+        """ "Not covered", with the nearest topic the article does cover when the message
+        names something of it (a button, as a "did you mean" pick, so the curator sees it)."""
         words = messages(language)
         echo = question if len(question) <= ECHO_CHARS else question[: ECHO_CHARS - 1] + "…"
         first = ParagraphBuilder().text(words.decline + ": ").italic(echo).build()
-        paragraphs = (first, plain(words.decline_topics))
-        return Reply("decline", language, paragraphs, _topics_row(language), score=score)
+        if closest is None:
+            paragraphs = (first, plain(words.decline_topics))
+            return Reply("decline", language, paragraphs, _topics_row(language), score=score)
+        title = closest.text(language).title
+        buttons = (
+            (Button(title, ShowEntry(closest.id, language, picked=True)),),
+            *_topics_row(language),
+        )
+        paragraphs = (first, plain(f"{words.decline_closest} {title}"))
+        return Reply(
+            "decline", language, paragraphs, buttons, score=score, suggestions=(closest.id,)
+        )
 
     def _source_line(self, entry: Entry, language: Language) -> Paragraph:
         words = messages(language)

@@ -90,6 +90,7 @@ class Result:
     runner_up_score: float
     language: Language
     neutral: bool = False
+    closest: str | None = None  # a decline's nearest covered topic, if it offers one
 
     @property
     def correct(self) -> bool:
@@ -112,7 +113,7 @@ class Report:
     not_answered_rate: float  # out-of-scope questions declined or only suggested
     suggest_share: float  # all questions answered with "did you mean"
     misses: tuple[Result, ...]
-    flat_decline_rate: float = 0.0  # in-scope questions declined outright (a wrong "not covered")
+    flat_decline_rate: float = 0.0  # in-scope questions declined with no nearest topic offered
 
     def passes(self) -> bool:
         """True when both quality floors hold."""
@@ -203,6 +204,7 @@ def judge(matches: Sequence[Scored], thresholds: Thresholds) -> list[Result]:
                 round(second.score, 1) if second else 0.0,
                 scored.language,
                 scored.neutral,
+                None if scored.chatter or decision.closest is None else decision.closest.id,
             )
         )
     return results
@@ -215,7 +217,7 @@ def summarise(results: Sequence[Result], language: str = "all") -> Report:
 
     accuracy = sum(r.correct for r in inside) / len(inside) if inside else 1.0
     declined = sum(r.outcome in (Outcome.DECLINE, SMALL_TALK) for r in outside)
-    flat = sum(r.outcome == Outcome.DECLINE for r in inside)
+    flat = sum(r.outcome == Outcome.DECLINE and r.closest is None for r in inside)
     not_answered = sum(r.outcome != Outcome.ANSWER for r in outside)
     suggested = sum(r.outcome == Outcome.SUGGEST for r in results)
     return Report(
@@ -379,7 +381,7 @@ def format_table(columns: Sequence[tuple[str, dict[str, Report]]]) -> str:
     figures: list[tuple[str, str]] = [
         ("in-scope right", "accuracy"),
         ("out-of-scope declined", "decline_rate"),
-        ("in-scope flat declines", "flat_decline_rate"),
+        ("in-scope flat declines", "flat_decline_rate"),  # declined, no nearest topic offered
         ("did-you-mean share", "suggest_share"),
     ]
     for language in ("all", *LANGUAGES):

@@ -244,3 +244,11 @@ def test_long_messages_for_the_benchmark_are_long_and_reproducible():
     messages = bench.long_messages(questions, count=20)
     assert messages == bench.long_messages(questions, count=20)
     assert all(bench.LONG_MIN <= len(m) <= bench.LONG_MAX for m in messages)
+
+
+def test_a_decline_offering_the_labelled_topic_is_not_flat(answerer):
+    case = evaluation.Case("is sovereignty in there somewhere", "principles", "en", "principles")
+    [result] = evaluation.judge(evaluation.run_cases(answerer, [case]), answerer.thresholds)
+    assert (result.outcome, result.closest) == ("decline", "principles")
+    report = evaluation.summarise([result], "en")
+    assert (report.accuracy, report.flat_decline_rate, report.right_topic_rate) == (0, 0, 1)

@@ -114,6 +114,7 @@ class Report:
     suggest_share: float  # all questions answered with "did you mean"
     misses: tuple[Result, ...]
     flat_decline_rate: float = 0.0  # in-scope questions declined with no nearest topic offered
+    right_topic_rate: float = 0.0  # in-scope questions declined, offering the labelled entry
 
     def passes(self) -> bool:
         """True when both quality floors hold."""
@@ -218,6 +219,7 @@ def summarise(results: Sequence[Result], language: str = "all") -> Report:
     accuracy = sum(r.correct for r in inside) / len(inside) if inside else 1.0
     declined = sum(r.outcome in (Outcome.DECLINE, SMALL_TALK) for r in outside)
     flat = sum(r.outcome == Outcome.DECLINE and r.closest is None for r in inside)
+    right_topic = sum(r.outcome == Outcome.DECLINE and r.closest == r.case.expected for r in inside)
     not_answered = sum(r.outcome != Outcome.ANSWER for r in outside)
     suggested = sum(r.outcome == Outcome.SUGGEST for r in results)
     return Report(
@@ -230,6 +232,7 @@ def summarise(results: Sequence[Result], language: str = "all") -> Report:
         suggest_share=suggested / len(results) if results else 0.0,
         misses=tuple(r for r in results if not r.correct),
         flat_decline_rate=flat / len(inside) if inside else 0.0,
+        right_topic_rate=right_topic / len(inside) if inside else 0.0,
     )
 
 
@@ -382,6 +385,7 @@ def format_table(columns: Sequence[tuple[str, dict[str, Report]]]) -> str:
         ("in-scope right", "accuracy"),
         ("out-of-scope declined", "decline_rate"),
         ("in-scope flat declines", "flat_decline_rate"),  # declined, no nearest topic offered
+        ("declined, right topic", "right_topic_rate"),  # declined, offering the right entry
         ("did-you-mean share", "suggest_share"),
     ]
     for language in ("all", *LANGUAGES):
@@ -408,8 +412,8 @@ def _count(report: Report, figure: str) -> str:
     if figure == "decline_rate":
         declined = round(report.decline_rate * report.out_of_scope)
         return f"({declined}/{report.out_of_scope})"
-    if figure == "flat_decline_rate":
-        return f"({round(report.flat_decline_rate * report.in_scope)}/{report.in_scope})"
+    if figure in ("flat_decline_rate", "right_topic_rate"):
+        return f"({round(getattr(report, figure) * report.in_scope)}/{report.in_scope})"
     return ""
 
 

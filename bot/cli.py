@@ -351,7 +351,8 @@ def _leave_one_out(answerer: Answerer, *, as_json: bool) -> int:
         right = figures.in_scope - len(figures.misses)
         print(
             f"[{language}] reached its entry: {figures.accuracy:.1%} ({right}/{figures.in_scope}); "
-            f"declined: {figures.flat_decline_rate:.1%}; did-you-mean: {figures.suggest_share:.1%}"
+            f"flat declines: {figures.flat_decline_rate:.1%}; declined offering it: "
+            f"{figures.right_topic_rate:.1%}; did-you-mean: {figures.suggest_share:.1%}"
         )
     misses = found["all"].misses
     if misses:

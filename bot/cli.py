@@ -398,6 +398,7 @@ def reply_json(reply: Reply) -> dict[str, object]:
         "language": reply.language,
         "context": reply.context,
         "parts": list(reply.parts),
+        "nearest": reply.nearest,
     }
 
 

@@ -61,7 +61,7 @@ def test_a_decline_that_names_something_of_the_article_offers_its_nearest_topic(
     ):
         reply = answerer.answer(question)
         assert reply.kind == "decline", question
-        assert reply.suggestions == ("principles",)
+        assert (reply.suggestions, reply.nearest) == ((), "principles")
         assert reply.buttons[0][0].action == ShowEntry("principles", language, picked=True)
         assert reply.buttons[-1][0].action == ShowTopics(language)
         assert answerer.knowledge.get("principles").text(language).title in reply.plain
@@ -71,7 +71,7 @@ def test_a_decline_about_a_subject_the_article_lacks_offers_no_topic(answerer):
     for question in ("what is Canada's sovereignty policy", "how do I bake bread"):
         reply = answerer.answer(question)
         assert reply.kind == "decline", question
-        assert reply.suggestions == ()
+        assert reply.nearest is None
         assert "/topics" in reply.plain
 
 

@@ -21,6 +21,7 @@ CONTRACT_KEYS = {
     "language",
     "context",
     "parts",
+    "nearest",
 }
 
 
@@ -142,3 +143,9 @@ def test_ask_json_reports_the_language(capsys, monkeypatch):
     assert (english["language"], english["entry_id"]) == ("en", "delegation")
     assert (spanish["language"], spanish["entry_id"]) == ("es", "delegation")
     assert "Los ocho fueron" in spanish["answer"]
+
+
+def test_a_decline_names_its_nearest_topic_and_keeps_suggestions_empty(capsys):
+    assert main(["ask", "--json", "is sovereignty in there somewhere"]) == EXIT_OK
+    reply = json.loads(capsys.readouterr().out)
+    assert (reply["matched"], reply["suggestions"], reply["nearest"]) == (False, [], "principles")

@@ -103,6 +103,20 @@ async def test_did_you_mean_pick_answers_and_records_the_question(bot_app, fake_
     assert feedback.events[0].kind == "unanswered"
 
 
+async def test_a_decline_offers_its_nearest_topic_as_a_pick(bot_app, fake_request, feedback):
+    question = "is sovereignty in there somewhere"
+    await bot_app.process_update(message_update(bot_app.bot, question))
+    [decline] = fake_request.sent()
+    assert "does not seem to cover" in decline["text"]
+    nearest = buttons(decline)[0]["callback_data"]
+    assert nearest == "s:en:principles"  # a "did you mean" pick
+    fake_request.clear()
+    await bot_app.process_update(callback_update(bot_app.bot, nearest, replying_to=question))
+    assert "four principles" in fake_request.texts()[0]
+    assert [e.kind for e in feedback.events] == ["unanswered", "pick"]
+    assert feedback.events[-1].entry_id == "principles"
+
+
 async def test_declines_are_recorded_for_the_curator(bot_app, feedback):
     await bot_app.process_update(message_update(bot_app.bot, "who won the world cup"))
     [event] = feedback.events

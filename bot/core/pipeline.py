@@ -352,9 +352,7 @@ class Answerer:
             *_topics_row(language),
         )
         paragraphs = (first, plain(f"{words.decline_closest} {title}"))
-        return Reply(
-            "decline", language, paragraphs, buttons, score=score, suggestions=(closest.id,)
-        )
+        return Reply("decline", language, paragraphs, buttons, score=score, nearest=closest.id)
 
     def _source_line(self, entry: Entry, language: Language) -> Paragraph:
         words = messages(language)

@@ -109,6 +109,7 @@ class Reply:
     suggestions: tuple[str, ...] = ()
     context: str | None = None  # the entry a follow-up was read with, if any
     parts: tuple[str, ...] = ()  # the entries of a multi-part answer, in order
+    nearest: str | None = None  # a decline's nearest topic that the article does cover
 
     @property
     def plain(self) -> str:

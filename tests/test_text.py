@@ -75,3 +75,18 @@ def test_any_inflection_of_a_framing_word_is_framing_in_its_language():
     assert analyzer.is_framing_form("mentioning")
     assert not analyzer.is_framing_form("tratado")  # a synonym keeps its reading
     assert not analyzer.is_framing_form("mentioning", "es")  # not a Spanish form
+
+
+def test_a_phrase_is_found_after_the_phrases_inside_it_were_read():
+    lexicon = Lexicon.build(
+        {"en": ["the", "of"]},
+        {
+            "us": ["united states"],
+            "prosecutor": ["attorney general"],
+            "usoffice": ["attorney general of the united states"],
+        },
+        {},
+    )
+    analyzer = Analyzer(lexicon)
+    assert analyzer.words("the attorney general of the united states") == ["the", "usoffice"]
+    assert analyzer.words("the attorney general of the US") == ["the", "usoffice"]

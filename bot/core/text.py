@@ -56,6 +56,15 @@ def stem(word: str, language: str = "en") -> str:
     return str(_STEMMERS[language].stemWord(word))
 
 
+def _inner_phrases_read(expression: str, phrases: Mapping[str, str]) -> str:
+    """`expression` with every other phrase inside it replaced by its canonical word."""
+    padded = f" {expression} "
+    for inner in sorted(phrases, key=len, reverse=True):
+        if inner != expression and f" {inner} " in padded:
+            padded = padded.replace(f" {inner} ", f" {phrases[inner]} ")
+    return padded.strip()
+
+
 class LexiconConflictError(ValueError):
     """A word would be read as two different canonical words."""
 
@@ -120,6 +129,11 @@ class Lexicon:
             for target, expressions in phrases.items()
             for expression in expressions
         }
+        # The analyzer reads phrases in two passes, so a phrase must also be found once the
+        # phrases inside it were read: "attorney general of the united states" as
+        # "prosecutor of the us".
+        for expression, target in list(phrase_map.items()):
+            phrase_map.setdefault(_inner_phrases_read(expression, phrase_map), target)
         # A variant is looked up as written first, then by its stem in each language; a stem
         # two variants share across languages goes to the variant written that way, else to
         # the first listed (only the same written word under two canonicals is an error).

@@ -70,7 +70,7 @@ def test_the_split_is_a_fixed_rule_of_the_text_alone():
 
 
 def test_every_other_file_is_labelled_with_entry_ids(answerer):
-    for path in (*evaluation.TUNING_FILES, evaluation.FRESH_EVAL_FILE, evaluation.REAL2_EVAL_FILE):
+    for path in (*evaluation.TUNING_FILES, evaluation.FRESH_EVAL_FILE, *evaluation.REAL_EVAL_FILES):
         assert evaluation.unknown_labels(evaluation.load_cases(path), answerer) == [], path
 
 

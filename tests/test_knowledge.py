@@ -264,3 +264,12 @@ def test_spanish_phrasings_come_with_and_without_accents_and_question_marks(know
         assert any("¿" in q for q in questions), entry.id
         assert any(any(c in q for c in "áéíóúñ") for q in questions), entry.id
         assert any(not any(c in q for c in "áéíóúñ¿") for q in questions), entry.id
+
+
+def test_only_beside_must_name_lexicon_groups(kdir):
+    lexicon = yaml.safe_load((kdir / "lexicon.yaml").read_text(encoding="utf-8"))
+    lexicon["only_beside"] = {"usoffice": ["meet", "nosuchgroup"]}
+    (kdir / "lexicon.yaml").write_text(yaml.safe_dump(lexicon), encoding="utf-8")
+    [problem] = problems_of(kdir)
+    assert "lexicon.yaml" in problem
+    assert "'nosuchgroup'" in problem

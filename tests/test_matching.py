@@ -301,3 +301,24 @@ def test_a_story_beside_the_question_adds_only_words_the_knowledge_base_knows(an
     wrapped = answerer.decide(story + question)
     assert wrapped.entry is not None
     assert wrapped.entry.id == alone.entry.id == "delegation"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("was the FBI at the meetings?", "us-officials"),
+        ("¿participó la DEA en la reunión?", "us-officials"),
+        ("who runs the FBI?", None),
+        ("¿quién es el secretario de estado de estados unidos?", None),
+    ],
+)
+def test_a_us_agency_counts_only_as_a_party_to_the_talks(answerer, question, expected):
+    """The lexicon's only_beside: a U.S. office points at the U.S. officials the article
+    does not name when the message asks about the talks, and is a foreign subject alone."""
+    decision = answerer.decide(question)
+    if expected is None:
+        assert decision.outcome is Outcome.DECLINE
+    else:
+        assert decision.outcome is Outcome.ANSWER
+        assert decision.entry is not None
+        assert decision.entry.id == expected

@@ -20,6 +20,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from bot.core.text import Lexicon, LexiconConflictError, fold
@@ -162,6 +163,7 @@ class _LexiconFile(_Strict):
     shorthand: dict[str, str] = Field(default_factory=dict)
     fallback: dict[str, list[str]] = Field(default_factory=dict)
     else_words: list[str] = Field(default_factory=list)
+    only_beside: dict[str, list[str]] = Field(default_factory=dict)
     phrases: dict[str, list[str]] = Field(default_factory=dict)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -175,6 +177,18 @@ class _LexiconFile(_Strict):
                         f"{variant!r} under {canonical!r} is not one word; list it in `phrases`"
                     )
         return synonyms
+
+    @model_validator(mode="after")
+    def _only_beside_names_groups(self) -> _LexiconFile:
+        groups = {fold(name) for name in (*self.phrases, *self.synonyms)}
+        for term, companions in self.only_beside.items():
+            unknown = [w for w in (term, *companions) if fold(w) not in groups]
+            if unknown:
+                raise ValueError(
+                    f"only_beside {term!r}: {', '.join(map(repr, unknown))} is not a group "
+                    "of phrases or synonyms"
+                )
+        return self
 
 
 @dataclass(frozen=True)
@@ -399,6 +413,7 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
             fallback=parsed.fallback,
             else_words=parsed.else_words,
             framing={str(language): words for language, words in parsed.framing.items()},
+            only_beside=parsed.only_beside,
         )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))

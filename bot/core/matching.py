@@ -49,6 +49,7 @@ DISTINCTIVE = 3  # a word found in at most this many entries points at them
 MIN_SPELLING = 4  # shorter words are not offered as the repair of a typo
 TWO_EDITS_FROM = 8  # letters from which a typo may be two edits away
 MIN_CHOICES = 2  # "did you mean" needs at least two close options; one is an answer
+ALONE = "(alone)"  # marks a term read without the companions it needs (lexicon only_beside)
 _CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]|\s(?:or|o)\s")
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)
 # "us" after a verb that takes an object is the pronoun, not the United States ("wants us").
@@ -228,6 +229,10 @@ class Matcher:
         rarest = max(self._index.idf.values(), default=1.0)
         self.unknown_weight = rarest * self.scoring.unknown_factor
         self._repair_word = lru_cache(maxsize=4096)(self._repair_uncached)
+        self._only_beside = {
+            self.term_of(term): frozenset(self.term_of(w) for w in companions)
+            for term, companions in lexicon.only_beside.items()
+        }
 
     def _build_index(self) -> _Index:
         index = _Index()
@@ -462,7 +467,7 @@ class Matcher:
         cousin in Arizona" must not count against it."""
         idf = self._index.idf
         asking = any(c.asks for c in span)
-        return tuple(
+        terms = tuple(
             dict.fromkeys(
                 t
                 for c in span
@@ -470,6 +475,17 @@ class Matcher:
                 for t in c.terms
                 if c.asks or not asking or t in idf
             )
+        )
+        return self._without_companion(terms)
+
+    def _without_companion(self, terms: Sequence[str]) -> tuple[str, ...]:
+        """`terms`, where a term the lexicon reads only beside others (`only_beside`) and
+        found without any of them becomes a word no entry knows: "was the DEA at the
+        meetings" asks about the talks, "who runs the DEA" about a subject the article lacks."""
+        only_beside = self._only_beside
+        present = set(terms)
+        return tuple(
+            f"{t}{ALONE}" if t in only_beside and not only_beside[t] & present else t for t in terms
         )
 
     def _asks_what_else(self, clauses: Sequence[_Clause]) -> bool:

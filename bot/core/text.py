@@ -92,6 +92,9 @@ class Lexicon:
     fallback: Mapping[str, str] = field(default_factory=dict)  # folded word -> canonical term
     else_words: frozenset[str] = frozenset()  # "what else?" after a contrast clause
     framing_stems: Mapping[str, frozenset[str]] = field(default_factory=dict)  # per language
+    # canonical term -> terms beside which alone it points at an entry ("the DEA" at "the
+    # meetings"); without one of them it is a subject the article lacks ("who runs the DEA")
+    only_beside: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -108,6 +111,7 @@ class Lexicon:
         fallback: Mapping[str, Iterable[str]] | None = None,
         else_words: Iterable[str] = (),
         framing: Mapping[str, Iterable[str]] | None = None,
+        only_beside: Mapping[str, Iterable[str]] | None = None,
     ) -> Lexicon:
         """Fold and stem the curated lists into lookup tables; reject contradictions.
 
@@ -184,6 +188,10 @@ class Lexicon:
                 lang: frozenset(stem(fold(w), lang) for w in words)
                 - {stem(w, lang) for w in keeps_reading}
                 for lang, words in (framing or {}).items()
+            },
+            {
+                fold(term): frozenset(exact.get(fold(w), fold(w)) for w in companions)
+                for term, companions in (only_beside or {}).items()
             },
         )
 

@@ -225,7 +225,7 @@ def _evaluate(
         t = answerer.thresholds
         print(
             f"{path}: {len(cases)} questions; thresholds answer {t.answer:g}, "
-            f"suggest {t.suggest:g}, margin {t.margin:g}"
+            f"suggest {t.suggest:g}, margin {t.margin:g}, anchored {t.anchored:g}"
         )
         for report in found:
             print(evaluation.format_report(report, show_misses=report is found[0]))
@@ -233,7 +233,7 @@ def _evaluate(
             best, report = calibrated
             print(
                 f"calibrated: answer {best.answer:g}, suggest {best.suggest:g}, "
-                f"margin {best.margin:g}"
+                f"margin {best.margin:g}, anchored {best.anchored:g}"
             )
             print(evaluation.format_report(report, show_misses=False))
     return EXIT_OK if all(r.passes() for r in found) else EXIT_BELOW_FLOOR
@@ -284,6 +284,7 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
     print(
         f"messages: {sizes} (tuning and held-out: the halves of {names})"
         f"; thresholds answer {t.answer:g}, suggest {t.suggest:g}, margin {t.margin:g}"
+        f", anchored {t.anchored:g}"
     )
     print(evaluation.format_table(list(columns.items())))
     if misses:
@@ -295,7 +296,7 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
         best, report = evaluation.calibrate(tuned)
         print(
             f"calibrated on the tuning sets: answer {best.answer:g}, "
-            f"suggest {best.suggest:g}, margin {best.margin:g}"
+            f"suggest {best.suggest:g}, margin {best.margin:g}, anchored {best.anchored:g}"
         )
         print(evaluation.format_report(report, show_misses=False))
     print(_dialogue_figures(answerer))

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(default=_DEFAULTS.answer, ge=0, le=100)
     suggest_threshold: float = Field(default=_DEFAULTS.suggest, ge=0, le=100)
     answer_margin: float = Field(default=_DEFAULTS.margin, ge=0, le=100)
+    anchored_threshold: float = Field(default=_DEFAULTS.anchored, ge=0, le=100)
 
     bot_mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
             answer=self.answer_threshold,
             suggest=self.suggest_threshold,
             margin=self.answer_margin,
+            anchored=self.anchored_threshold,
         )
 
 

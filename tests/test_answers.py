@@ -56,7 +56,7 @@ def test_a_decline_that_names_something_of_the_article_offers_its_nearest_topic(
     """A low score on a message with a distinctive word of an entry ("sovereignty") is not
     a dead end: the decline offers that entry, as a "did you mean" pick for the curator."""
     for question, language in (
-        ("is sovereignty in there somewhere, asking for a podcast", "en"),
+        ("sovereignty, how does that sit with the neighbours", "en"),
         ("soberania, como queda eso con los vecinos", "es"),
     ):
         reply = answerer.answer(question)

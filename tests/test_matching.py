@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.core.knowledge import Entry, EntryText
@@ -173,6 +175,22 @@ def test_decide_suggests_middling_scores_only_between_real_choices():
 def test_decide_declines_low_scores_and_nothing():
     assert decide(_match(30), Thresholds(suggest=45)).outcome is Outcome.DECLINE
     assert decide(_match(), Thresholds()).outcome is Outcome.DECLINE
+
+
+def test_decide_answers_a_low_score_only_when_the_part_names_the_entry_and_nothing_else():
+    """Under the suggest cut-off, a part that names the best entry by a distinctive word,
+    with no word the knowledge base does not know and a clear lead, is answered."""
+    thresholds = Thresholds(suggest=55, anchored=43, anchored_lead=5)
+    named = dataclasses.replace(_match(48, 30), anchored=True)
+    assert decide(named, thresholds).outcome is Outcome.ANSWER
+    for declined in (
+        _match(48, 30),  # names nothing distinctive
+        dataclasses.replace(named, unknown=("chess",)),  # a word no entry knows
+        dataclasses.replace(named, off_topic=("canada",)),  # a subject the article lacks
+        dataclasses.replace(_match(48, 45), anchored=True),  # another entry is close
+        dataclasses.replace(_match(40, 10), anchored=True),  # under the anchored cut-off
+    ):
+        assert decide(declined, thresholds).outcome is Outcome.DECLINE
 
 
 def _pet(entry_id: str, questions: list[str]) -> Entry:

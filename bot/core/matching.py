@@ -123,6 +123,8 @@ class Thresholds:
     answer: float = 60.0
     suggest: float = 55.0
     margin: float = 0.5
+    anchored: float = 43.0  # a lone candidate named by a distinctive word, from this score
+    anchored_lead: float = 5.0  # ... when it leads the runner-up by this much
     spread: float = 20.0
     max_suggestions: int = 3
 
@@ -154,11 +156,22 @@ class Decision:
 
 def decide(match: Match, thresholds: Thresholds) -> Decision:
     """Choose the outcome: a clear winner is answered; "did you mean" only offers a real
-    choice (two or three close candidates); below the suggest cut-off, decline."""
+    choice (two or three close candidates); below the suggest cut-off, decline, unless the
+    scored part names the best entry by a distinctive word, has no word the knowledge base
+    does not know, and no other entry comes close ("wat r the 4 principals lol")."""
     best = match.best
-    if best is None or best.score < thresholds.suggest:
-        return Decision(Outcome.DECLINE, match)
     runner_up = match.candidates[1].score if len(match.candidates) > 1 else 0.0
+    if best is None or best.score < thresholds.suggest:
+        if (
+            best is not None
+            and match.anchored
+            and not match.off_topic
+            and not match.unknown
+            and best.score >= thresholds.anchored
+            and best.score - runner_up >= thresholds.anchored_lead
+        ):
+            return Decision(Outcome.ANSWER, match)
+        return Decision(Outcome.DECLINE, match)
     if best.score >= thresholds.answer and best.score - runner_up >= thresholds.margin:
         return Decision(Outcome.ANSWER, match)
     close = tuple(
@@ -455,7 +468,9 @@ class Matcher:
                 continue
             best_key = key
             part = "" if (first, last) == (0, len(clauses)) else " ".join(c.text for c in span)
-            unknown = tuple(t for t in terms if t not in idf)
+            # unknown words of the part, those of a telling clause included
+            told = (t for c in span if not c.contrast for t in c.terms if t not in idf)
+            unknown = tuple(dict.fromkeys((*(t for t in terms if t not in idf), *told)))
             anchored = self._names_entry(set(terms), candidates[0].entry)
             best = Match(question, terms, unknown, (), candidates, part, anchored=anchored)
         return best

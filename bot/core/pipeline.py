@@ -250,6 +250,11 @@ class Answerer:
             f"thresholds:  answer >= {t.answer:g} with a lead >= {t.margin:g}; "
             f"did-you-mean >= {t.suggest:g}; else decline"
         )
+        lines.append(
+            f"             (or answer from {t.anchored:g} with a lead >= {t.anchored_lead:g} "
+            f"if the part names the entry: {'yes' if match.anchored else 'no'}, "
+            f"and has no unknown word)"
+        )
         chosen = decision.outcome.value
         if decision.entry is not None:
             chosen += f" {decision.entry.id}"

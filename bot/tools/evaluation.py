@@ -6,6 +6,7 @@ starts with "decline" for questions the bot must not answer. Pure apart from rea
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 from collections.abc import Iterable, Sequence
@@ -255,7 +256,8 @@ def calibrate(
 
     A grid search over the answer cut-off, the suggest cut-off (at least `band` points
     lower, so that "did you mean" keeps a place between answering and declining) and the
-    margin; ties go to the higher decline rate, then to fewer "did you mean" replies.
+    margin, then over the anchored cut-off; ties go to the higher decline rate, then to fewer
+    "did you mean" replies.
     """
     best: tuple[tuple[float, float, float], Thresholds] | None = None
     for answer, suggest, margin in itertools.product(
@@ -271,6 +273,13 @@ def calibrate(
             best = (key, thresholds)
     if best is None:
         raise ValueError(f"no thresholds decline {min_decline:.0%} of out-of-scope questions")
+    # then the score from which a lone candidate named by a distinctive word is answered
+    # (at the suggest cut-off or above, the rule changes nothing)
+    for anchored in range(int(best[1].suggest), 29, -1):  # the highest that does best
+        thresholds = dataclasses.replace(best[1], anchored=float(anchored))
+        key = _quick_figures(matches, thresholds)
+        if key[1] >= min_decline and key > best[0]:
+            best = (key, thresholds)
     return best[1], summarise(judge(matches, best[1]))
 
 

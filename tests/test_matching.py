@@ -340,3 +340,16 @@ def test_a_us_agency_counts_only_as_a_party_to_the_talks(answerer, question, exp
         assert decision.outcome is Outcome.ANSWER
         assert decision.entry is not None
         assert decision.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("whaaaat did they agreeee on???", "agreement"),
+        ("who leeed the delegatioooon", "delegation"),
+        ("y las armaaas", "arms"),
+        ("que pedooo con las armas", "arms"),
+    ],
+)
+def test_letters_held_down_and_typed_twice(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)

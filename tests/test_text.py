@@ -90,3 +90,8 @@ def test_a_phrase_is_found_after_the_phrases_inside_it_were_read():
     analyzer = Analyzer(lexicon)
     assert analyzer.words("the attorney general of the united states") == ["the", "usoffice"]
     assert analyzer.words("the attorney general of the US") == ["the", "usoffice"]
+
+
+def test_fold_keeps_a_letter_held_down_at_most_twice():
+    assert fold("Whaaaat did they agreeee on??? 1000") == "whaat did they agree on 1000"
+    assert fold("llegaron, creer, cooperation") == "llegaron creer cooperation"

@@ -19,6 +19,7 @@ _POSSESSIVE = re.compile(r"(\w)['’`´]s\b")
 _DOTTED_ABBREVIATION = re.compile(r"\b(?:[a-z]\.){2,}")
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+_ELONGATED: Final = re.compile(r"([^\W\d_])\1{2,}")  # "whaaat": a letter held down
 
 
 @lru_cache(maxsize=8192)
@@ -27,12 +28,15 @@ def fold(text: str) -> str:
 
     "U.S." and "D.C." become "us" and "dc"; a possessive "'s" is dropped; other apostrophes
     join their word ("don't" -> "dont"), so typing with or without them gives the same result.
+    A letter typed three times or more counts twice ("whaaat", "agreeee": neither language
+    writes a letter three times), so the typo repair can take it from there.
     """
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     stripped = _POSSESSIVE.sub(r"\1", stripped)
     stripped = _DOTTED_ABBREVIATION.sub(lambda m: m.group(0).replace(".", ""), stripped)
     stripped = _APOSTROPHES.sub("", stripped)
+    stripped = _ELONGATED.sub(r"\1\1", stripped)
     return _NON_WORD.sub(" ", stripped).strip()
 
 

@@ -349,7 +349,8 @@ def test_a_us_agency_counts_only_as_a_party_to_the_talks(answerer, question, exp
         ("who leeed the delegatioooon", "delegation"),
         ("y las armaaas", "arms"),
         ("que pedooo con las armas", "arms"),
+        ("whats the deal w/ the working group", "working-group"),  # a stray letter
     ],
 )
-def test_letters_held_down_and_typed_twice(answerer, question, entry_id):
+def test_letters_held_down_typed_twice_or_alone(answerer, question, entry_id):
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)

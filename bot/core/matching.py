@@ -388,8 +388,18 @@ class Matcher:
         return fixed, corrections
 
     def terms_of(self, words: Sequence[str]) -> list[str]:
-        """The canonical terms of phrase-joined words, stop words left out, in order."""
-        return list(dict.fromkeys(self.term_of(w) for w in words if not self._is_framing(w)))
+        """The canonical terms of phrase-joined words, in order; stop words are left out, and
+        so is a single letter no entry knows ("w/", "a)"): it is too short to name a topic."""
+        idf = self._index.idf
+        return list(
+            dict.fromkeys(
+                term
+                for w in words
+                if not self._is_framing(w)
+                for term in [self.term_of(w)]
+                if len(w) > 1 or not w.isalpha() or term in idf
+            )
+        )
 
     def _is_framing(self, word: str) -> bool:
         """A stop word, or an inflection of a framing word that the knowledge base does not

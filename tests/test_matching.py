@@ -354,3 +354,11 @@ def test_a_us_agency_counts_only_as_a_party_to_the_talks(answerer, question, exp
 )
 def test_letters_held_down_typed_twice_or_alone(answerer, question, entry_id):
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+def test_an_unknown_verb_or_adverb_form_weighs_less_than_an_unknown_noun(answerer):
+    """'attached' seldom names a subject of its own; 'chess' does."""
+    terms = answerer.matcher.match("is any funding attached to it").terms
+    assert "~attach" in terms
+    assert outcome_of(answerer, "is any funding attached to it") == (Outcome.ANSWER, "money")
+    assert outcome_of(answerer, "is any funding for chess")[0] is Outcome.DECLINE

@@ -16,7 +16,8 @@ How a message is scored (all pure, no I/O, no Telegram):
    words only by swapping two letters, or towards a name or a function word), before phrases
    are joined.
 4. Every term gets a weight: its inverse document frequency across entries, and a high fixed
-   weight when it is still unknown, so a question about something else is not "covered".
+   weight when it is still unknown, so a question about something else is not "covered"
+   (half of it for an unknown verb or adverb form: "attached", "seriously").
 5. An entry scores 0-100 from two parts: how much of the part's weight the entry's whole
    vocabulary covers, and the best F1 overlap between the part and one of its phrasings.
    A single shared word among several unknown ones therefore scores low.
@@ -50,6 +51,9 @@ MIN_SPELLING = 4  # shorter words are not offered as the repair of a typo
 TWO_EDITS_FROM = 8  # letters from which a typo may be two edits away
 MIN_CHOICES = 2  # "did you mean" needs at least two close options; one is an answer
 ALONE = "(alone)"  # marks a term read without the companions it needs (lexicon only_beside)
+INFLECTED = "~"  # marks an unknown word read as a verb or adverb form ("~attach")
+# Endings of verb and adverb forms: English -ed, -ing, -ly; Spanish -mente, gerunds, preterite.
+_INFLECTED = re.compile(r"(?:ed|ing|ly|mente|ando|iendo|aron|ieron)$")
 _CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]|\s(?:or|o)\s")
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)
 # "us" after a verb that takes an object is the pronoun, not the United States ("wants us").
@@ -194,6 +198,7 @@ class Scoring:
     question_word_weight: float = 0.6  # weight factor of words that ask (who, when, how many)
     evidence: float = 2.0  # question weight below which scores shrink (sqrt of the shortfall)
     part_power: float = 0.5  # choosing a part: score x (its share of the known weight) ** this
+    inflected_factor: float = 0.5  # weight of an unknown verb or adverb form ("attached")
 
 
 @dataclass
@@ -389,11 +394,13 @@ class Matcher:
 
     def terms_of(self, words: Sequence[str]) -> list[str]:
         """The canonical terms of phrase-joined words, in order; stop words are left out, and
-        so is a single letter no entry knows ("w/", "a)"): it is too short to name a topic."""
+        so is a single letter no entry knows ("w/", "a)"): it is too short to name a topic.
+        An unknown word with the ending of a verb or adverb form ("attached", "checking",
+        "seriously") is marked INFLECTED: such a word seldom names a subject of its own."""
         idf = self._index.idf
         return list(
             dict.fromkeys(
-                term
+                term if term in idf or not _INFLECTED.search(w) else INFLECTED + term
                 for w in words
                 if not self._is_framing(w)
                 for term in [self.term_of(w)]
@@ -547,7 +554,11 @@ class Matcher:
     def _rank(self, terms: Sequence[str], limit: int) -> tuple[Candidate, ...]:
         """Score every entry that shares a term with `terms`, best first."""
         index = self._index
-        weights = {t: index.idf.get(t, self.unknown_weight) for t in terms}
+        inflected = self.unknown_weight * self.scoring.inflected_factor
+        weights = {
+            t: index.idf.get(t, inflected if t.startswith(INFLECTED) else self.unknown_weight)
+            for t in terms
+        }
         total = sum(weights.values())
         if not total:
             return ()

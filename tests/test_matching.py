@@ -310,6 +310,16 @@ def test_each_alternative_of_an_either_or_question_is_a_part(answerer):
     )
 
 
+def test_a_tag_that_ends_a_question_is_not_an_alternative(answerer):
+    """ "... or who?" asks nothing of its own: the message is not scored on "who" alone."""
+    match = answerer.matcher.match("was the US secretary of state there or who?")
+    assert match.part != "who?"
+    assert answerer.decide("was the US secretary of state there or who?").outcome is not (
+        Outcome.ANSWER
+    )
+    assert outcome_of(answerer, "fue el almirante o no?") == (Outcome.ANSWER, "morales")
+
+
 def test_a_story_beside_the_question_adds_only_words_the_knowledge_base_knows(answerer):
     """Words of a telling clause that no entry knows ("my grandmother", "Tijuana") do not
     pull the question under the decline line; its known words still point at the topic."""

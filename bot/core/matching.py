@@ -54,7 +54,13 @@ ALONE = "(alone)"  # marks a term read without the companions it needs (lexicon 
 INFLECTED = "~"  # marks an unknown word read as a verb or adverb form ("~attach")
 # Endings of verb and adverb forms: English -ed, -ing, -ly; Spanish -mente, gerunds, preterite.
 _INFLECTED = re.compile(r"(?:ed|ing|ly|mente|ando|iendo|aron|ieron)$")
-_CLAUSE_BREAK = re.compile(r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]|\s(?:or|o)\s")
+# "or"/"o" splits an either-or question, but not a tag that ends it ("... or what?", "o qué?")
+_CLAUSE_BREAK = re.compile(
+    r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]"
+    r"|\s(?:or|o)\s(?!(?:what|who|not|something|whatever|no|que|qu[eé]|quien|qui[eé]n|algo|como)"
+    r"\W*(?:$|[.!?]))",
+    re.IGNORECASE,
+)
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)
 # "us" after a verb that takes an object is the pronoun, not the United States ("wants us").
 _PRONOUN_US = re.compile(

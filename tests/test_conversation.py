@@ -25,12 +25,11 @@ from tests.fakes import TOKEN, raw_update, vote_data
 
 ME = Sender(chat=42, user=42)
 
-# What the dialogues measured when these floors were set (the held-out half is never tuned on).
-# The telling-clause rule (bot/core/matching.py) cost one held-out follow-up (24 -> 23 of 32) and
-# made one more turn worse by context (1 -> 2) while it won two held-out messages of real.yaml;
-# the floors were lowered by that one turn each (README: Answer quality).
-DIALOGUE_RATCHET = {"accuracy": 0.78, "follow_up_accuracy": 0.71, "decline_rate": 0.95}
-MAX_MADE_WORSE_HELD_OUT = 2
+# What the dialogues measured when these floors were set (the held-out half is never tuned on):
+# on 2026-12-03, with "also"/"también" read as a follow-up, 134 of 166 held-out turns right,
+# 25 of 33 follow-ups, one turn made worse by context (README: Answer quality).
+DIALOGUE_RATCHET = {"accuracy": 0.80, "follow_up_accuracy": 0.75, "decline_rate": 0.95}
+MAX_MADE_WORSE_HELD_OUT = 1
 
 
 # ------------------------------------------------------------------ which messages lean on context
@@ -48,6 +47,8 @@ MAX_MADE_WORSE_HELD_OUT = 2
         ("¿para qué?", FollowUp.BARE),
         ("and him?", FollowUp.ELLIPSIS),
         ("what about it?", FollowUp.ELLIPSIS),
+        ("¿también fue a Washington?", FollowUp.PRONOUN),  # the subject left out
+        ("did she go too?", FollowUp.PRONOUN),
     ],
 )
 def test_messages_that_cannot_stand_alone(message, kind):
@@ -70,6 +71,12 @@ def test_a_follow_up_is_read_with_the_last_answer(interaction):
     interaction.text(ME, "¿quién es el secretario de marina?")
     reply = interaction.text(ME, "¿y él qué hace?")
     assert (reply.entry_id, reply.context, reply.language) == ("morales", "morales", "es")
+
+
+def test_also_without_a_subject_leans_on_the_last_answer(interaction):
+    interaction.text(ME, "¿quién es el fiscal general?")
+    reply = interaction.text(ME, "¿también fue a Washington?")
+    assert (reply.entry_id, reply.context) == ("gertz-manero", "gertz-manero")
 
 
 def test_context_never_changes_a_self_contained_or_out_of_scope_message(interaction):

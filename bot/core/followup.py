@@ -3,7 +3,8 @@
 Three kinds, in English and Spanish:
 
 - a pronoun for the last answer's subject: "is he a general?", "what did they report?",
-  "¿y él qué hace?";
+  "¿y él qué hace?", or "also" with the subject left out, as Spanish does: "¿también fue a
+  Washington?";
 - a bare question word: "why?", "when?", "how many?", "¿cuándo?", "¿por qué?";
 - an ellipsis with nothing of its own: "and him?", "what about it?", "¿y eso?".
 
@@ -38,6 +39,7 @@ QUESTION_WORDS: Final = frozenset(
         "entonces", "exactly", "exactamente", "again", "otra", "vez",
     }
 )  # fmt: skip
+ALSO: Final = frozenset({"also", "too", "tambien", "tb", "tmb"})  # "did he go too?"
 _ELLIPSIS: Final = re.compile(
     r"^(?:and|also|so|what about|how about|and what about|y|y que hay de|que hay de|"
     r"que tal|y que tal|y que me dices de)\b"
@@ -69,6 +71,8 @@ def follow_up(message: str) -> FollowUp | None:
     for position, word in enumerate(words):
         if word in PRONOUNS and not _is_article(words, position):
             return FollowUp.PRONOUN
+    if ALSO.intersection(words):  # Spanish drops the subject: "¿también fue a Washington?"
+        return FollowUp.PRONOUN
     return None
 
 

@@ -49,6 +49,8 @@ MAX_MADE_WORSE_HELD_OUT = 1
         ("what about it?", FollowUp.ELLIPSIS),
         ("¿también fue a Washington?", FollowUp.PRONOUN),  # the subject left out
         ("did she go too?", FollowUp.PRONOUN),
+        ("¿ni un nombre?", FollowUp.PRONOUN),
+        ("not even the secretary of state?", FollowUp.PRONOUN),
     ],
 )
 def test_messages_that_cannot_stand_alone(message, kind):

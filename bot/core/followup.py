@@ -3,8 +3,8 @@
 Three kinds, in English and Spanish:
 
 - a pronoun for the last answer's subject: "is he a general?", "what did they report?",
-  "¿y él qué hace?", or "also" with the subject left out, as Spanish does: "¿también fue a
-  Washington?";
+  "¿y él qué hace?", or an additive word ("also", "too", "not even", "ni") with the subject
+  left out, as Spanish does: "¿también fue a Washington?", "¿ni un nombre?";
 - a bare question word: "why?", "when?", "how many?", "¿cuándo?", "¿por qué?";
 - an ellipsis with nothing of its own: "and him?", "what about it?", "¿y eso?".
 
@@ -39,7 +39,21 @@ QUESTION_WORDS: Final = frozenset(
         "entonces", "exactly", "exactamente", "again", "otra", "vez",
     }
 )  # fmt: skip
-ALSO: Final = frozenset({"also", "too", "tambien", "tb", "tmb"})  # "did he go too?"
+ALSO: Final = frozenset(
+    {
+        "also",
+        "too",
+        "tambien",
+        "tb",
+        "tmb",
+        "either",
+        "neither",
+        "even",
+        "tampoco",
+        "ni",
+        "siquiera",
+    }
+)  # additive words: "did he go too?", "not even the secretary of state?", "¿ni un nombre?"
 _ELLIPSIS: Final = re.compile(
     r"^(?:and|also|so|what about|how about|and what about|y|y que hay de|que hay de|"
     r"que tal|y que tal|y que me dices de)\b"

@@ -10,21 +10,21 @@ from bot.cli import EXIT_OK, main
 from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
-# What `agreement-bot eval` measured on the held-out half (real.yaml and real2.yaml together)
-# when these floors were set. Issue 10's targets (HELD_OUT_*_FLOOR and MAX_GAP in
-# bot/tools/evaluation.py) are not all reached yet; these floors keep what was reached, so that
-# no change makes the held-out figures worse.
+# What `agreement-bot eval` measured on the held-out halves (real.yaml, real2.yaml, real3.yaml
+# and real4.yaml together) when these floors were set, on 2026-12-03. Issue 10's targets
+# (HELD_OUT_*_FLOOR and MAX_GAP in bot/tools/evaluation.py) are not all reached yet; these
+# floors keep what was reached, so that no change makes the held-out figures worse.
 HELD_OUT_RATCHET = {
-    "en": {"accuracy": 0.88, "decline_rate": 0.91},
-    "es": {"accuracy": 0.87, "decline_rate": 0.95},
+    "en": {"accuracy": 0.86, "decline_rate": 0.97},
+    "es": {"accuracy": 0.90, "decline_rate": 0.98},
 }
-MAX_GAP_RATCHET = 0.12
+MAX_GAP_RATCHET = 0.07
 # fresh.yaml was measured once after the tuning (README); these floors keep that reading.
 FRESH_RATCHET = {
-    "en": {"accuracy": 0.88, "decline_rate": 0.95},
-    "es": {"accuracy": 0.94, "decline_rate": 0.95},
+    "en": {"accuracy": 0.91, "decline_rate": 0.99},
+    "es": {"accuracy": 0.98, "decline_rate": 0.99},
 }
-LOO_FLOOR = 0.88  # leave-one-out over the knowledge base's own phrasings, in each language
+LOO_FLOOR = 0.89  # leave-one-out over the knowledge base's own phrasings, in each language
 
 
 @pytest.fixture(scope="module")

@@ -121,10 +121,11 @@ def test_shipped_thresholds_are_the_calibrated_ones(realistic, tuning_sets, answ
     tuned = [*realistic["tuning"], *(s for found in tuning_sets.values() for s in found)]
     calibrated, report = evaluation.calibrate(tuned)
     shipped = answerer.thresholds
-    assert (calibrated.answer, calibrated.suggest, calibrated.margin) == (
+    assert (calibrated.answer, calibrated.suggest, calibrated.margin, calibrated.anchored) == (
         shipped.answer,
         shipped.suggest,
         shipped.margin,
+        shipped.anchored,
     )
     assert report.decline_rate >= 0.96
     assert calibrated.answer - calibrated.suggest >= 5

@@ -47,7 +47,7 @@ MAX_MADE_WORSE_HELD_OUT = 1
         ("¿para qué?", FollowUp.BARE),
         ("and him?", FollowUp.ELLIPSIS),
         ("what about it?", FollowUp.ELLIPSIS),
-        ("¿también fue a Washington?", FollowUp.PRONOUN),  # the subject left out
+        ("¿también fue a Washington?", FollowUp.ALSO),  # the subject left out
         ("did she go too?", FollowUp.PRONOUN),
         ("¿ni un nombre?", FollowUp.PRONOUN),
         ("not even the secretary of state?", FollowUp.PRONOUN),
@@ -75,10 +75,13 @@ def test_a_follow_up_is_read_with_the_last_answer(interaction):
     assert (reply.entry_id, reply.context, reply.language) == ("morales", "morales", "es")
 
 
-def test_also_without_a_subject_leans_on_the_last_answer(interaction):
+def test_also_without_a_subject_leans_on_the_last_answers_person(interaction):
     interaction.text(ME, "¿quién es el fiscal general?")
     reply = interaction.text(ME, "¿también fue a Washington?")
     assert (reply.entry_id, reply.context) == ("gertz-manero", "gertz-manero")
+    interaction.text(ME, "which U.S. officials took part?")  # a topic, not a person
+    reply = interaction.text(ME, "¿también fue a Washington?")
+    assert (reply.entry_id, reply.context) == ("trip", None)
 
 
 def test_context_never_changes_a_self_contained_or_out_of_scope_message(interaction):

@@ -1,10 +1,11 @@
 """Messages that cannot stand alone: a follow-up leans on the topic of the last answer.
 
-Three kinds, in English and Spanish:
+Four kinds, in English and Spanish:
 
 - a pronoun for the last answer's subject: "is he a general?", "what did they report?",
-  "¿y él qué hace?", or an additive word ("also", "too", "not even", "ni") with the subject
-  left out, as Spanish does: "¿también fue a Washington?", "¿ni un nombre?";
+  "¿y él qué hace?", or "even"/"ni" with the subject left out: "¿ni un nombre?";
+- an additive word with the subject left out, as Spanish does, after an answer about a
+  person: "¿también fue a Washington?", "did she go too?";
 - a bare question word: "why?", "when?", "how many?", "¿cuándo?", "¿por qué?";
 - an ellipsis with nothing of its own: "and him?", "what about it?", "¿y eso?".
 
@@ -39,21 +40,11 @@ QUESTION_WORDS: Final = frozenset(
         "entonces", "exactly", "exactamente", "again", "otra", "vez",
     }
 )  # fmt: skip
-ALSO: Final = frozenset(
-    {
-        "also",
-        "too",
-        "tambien",
-        "tb",
-        "tmb",
-        "either",
-        "neither",
-        "even",
-        "tampoco",
-        "ni",
-        "siquiera",
-    }
-)  # additive words: "did he go too?", "not even the secretary of state?", "¿ni un nombre?"
+# Additive words with the subject left out lean on the last answer's person ("did he go
+# too?", "¿también fue a Washington?"); "even" and "ni" on any last answer ("not even the
+# secretary of state?", "¿ni un nombre?").
+ALSO: Final = frozenset({"also", "too", "tambien", "tb", "tmb", "either", "neither", "tampoco"})
+EVEN: Final = frozenset({"even", "ni", "siquiera"})
 _ELLIPSIS: Final = re.compile(
     r"^(?:and|also|so|what about|how about|and what about|y|y que hay de|que hay de|"
     r"que tal|y que tal|y que me dices de)\b"
@@ -66,6 +57,7 @@ class FollowUp(StrEnum):
     """How a message leans on the last answer."""
 
     PRONOUN = "pronoun"
+    ALSO = "additive word"  # read like a pronoun, after an answer about a person
     BARE = "bare question word"
     ELLIPSIS = "ellipsis"
 
@@ -82,12 +74,13 @@ def follow_up(message: str) -> FollowUp | None:
         rest = [w for w in _ELLIPSIS.sub("", folded).split() if w not in _FILLER]
         if not rest or all(w in PRONOUNS or w in QUESTION_WORDS for w in rest):
             return FollowUp.ELLIPSIS
-    for position, word in enumerate(words):
-        if word in PRONOUNS and not _is_article(words, position):
-            return FollowUp.PRONOUN
-    if ALSO.intersection(words):  # Spanish drops the subject: "¿también fue a Washington?"
+    pronoun = any(
+        word in PRONOUNS and not _is_article(words, position) for position, word in enumerate(words)
+    )
+    if pronoun or EVEN.intersection(words):
         return FollowUp.PRONOUN
-    return None
+    # Spanish drops the subject: "¿también fue a Washington?"
+    return FollowUp.ALSO if ALSO.intersection(words) else None
 
 
 def _is_article(words: list[str], position: int) -> bool:

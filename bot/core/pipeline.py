@@ -124,8 +124,12 @@ class Answerer:
         so is a follow-up that is answered alone through a distinctive word of its own."""
         decision = self.decide(question)
         kind = follow_up(question) if context is not None else None
+        if kind is FollowUp.ALSO and context is not None and context.person is None:
+            kind = None  # "also" leans on a person, not on a topic
         if context is None or kind is None:
             return Reading(decision)
+        if kind is FollowUp.ALSO:
+            kind = FollowUp.PRONOUN
         standing = decision.outcome is Outcome.ANSWER and kind is FollowUp.PRONOUN
         if standing and self.matcher.anchors(question):
             return Reading(decision, follow_up=kind)  # its own words name the topic

@@ -23,6 +23,9 @@ _PHRASES: Final[dict[SmallTalk, tuple[str, ...]]] = {
     "thanks": (
         "thanks", "thank you", "thank you very much", "thanks a lot", "thx", "ty", "cheers",
         "much appreciated", "gracias", "muchas gracias", "mil gracias", "te agradezco",
+        "thanks for the info", "thanks for the help", "thank you for the info",
+        "thank you for your help", "gracias por la info", "gracias por la informacion",
+        "gracias por la ayuda", "gracias por tu ayuda",
     ),
     "capabilities": (
         "what can you do", "what do you do", "what are you", "who are you", "how does this work",
@@ -36,14 +39,27 @@ _PHRASES: Final[dict[SmallTalk, tuple[str, ...]]] = {
 }  # fmt: skip
 _FILLER: Final = r"(?:\s+(?:there|bot|everyone|all|again|so much|amigo|amiga|a todos|chatbot))*"
 _PATTERNS: Final = {
-    kind: re.compile(r"^(?:" + "|".join(re.escape(p) for p in phrases) + r")" + _FILLER + r"$")
+    kind: re.compile(
+        r"^(?:"
+        + "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+        + r")"
+        + _FILLER
+        + r"(?:\s+|$)"
+    )
     for kind, phrases in _PHRASES.items()
 }
 
 
 def small_talk(text: str) -> SmallTalk | None:
-    """The kind of small talk `text` is, or None when it is (also) something else."""
-    folded = " ".join(fold(text).split())
-    if not folded:
-        return None
-    return next((kind for kind, pattern in _PATTERNS.items() if pattern.match(folded)), None)
+    """The kind of small talk `text` is, or None when it is (also) something else.
+
+    Several pieces of small talk in a row ("ok thanks", "thanks, bye") are small talk of the
+    last one's kind."""
+    rest = " ".join(fold(text).split())
+    kind: SmallTalk | None = None
+    while rest:
+        found = next(((k, m) for k, p in _PATTERNS.items() if (m := p.match(rest))), None)
+        if found is None:
+            return None
+        kind, rest = found[0], rest[found[1].end() :]
+    return kind

@@ -63,13 +63,19 @@ def with_subject(message: str, subject: str, kind: FollowUp) -> str:
     return f"{message.rstrip(' ?¿!¡.')} {subject}"
 
 
+# Follow-ups whose own words may already say what they are about ("is he a general?",
+# "¿también fue a Washington?"), unlike a bare question word or an empty ellipsis.
+_OWN_WORDS: Final = frozenset({FollowUp.PRONOUN, FollowUp.ALSO})
+
+
 def _better(kind: FollowUp, alone: Decision, combined: Decision) -> bool:
     """Whether the reading with the subject decides better than the message alone. A bare
     question word or an empty ellipsis has no subject of its own: the reading with one wins
-    unless it declines. A pronoun's own words may already say what it is about: the reading
-    with the subject wins where the message alone does not answer (or declines where that
-    one offers a choice), or where both answer and it scores at least as high."""
-    if kind is not FollowUp.PRONOUN:
+    unless it declines. A pronoun's or an additive word's own words may already say what it
+    is about: the reading with the subject wins where the message alone does not answer (or
+    declines where that one offers a choice), or where both answer and it scores at least as
+    high."""
+    if kind not in _OWN_WORDS:
         return combined.outcome is not Outcome.DECLINE
     if combined.outcome is not Outcome.ANSWER:
         return alone.outcome is Outcome.DECLINE and combined.outcome is Outcome.SUGGEST
@@ -128,9 +134,7 @@ class Answerer:
             kind = None  # "also" leans on a person, not on a topic
         if context is None or kind is None:
             return Reading(decision)
-        if kind is FollowUp.ALSO:
-            kind = FollowUp.PRONOUN
-        standing = decision.outcome is Outcome.ANSWER and kind is FollowUp.PRONOUN
+        standing = decision.outcome is Outcome.ANSWER and kind in _OWN_WORDS
         if standing and self.matcher.anchors(question):
             return Reading(decision, follow_up=kind)  # its own words name the topic
         language = self.detector.guess(question, decision.match.repaired) or DEFAULT_LANGUAGE

@@ -96,8 +96,9 @@ class Lexicon:
     fallback: Mapping[str, str] = field(default_factory=dict)  # folded word -> canonical term
     else_words: frozenset[str] = frozenset()  # "what else?" after a contrast clause
     framing_stems: Mapping[str, frozenset[str]] = field(default_factory=dict)  # per language
-    # canonical term -> terms beside which alone it points at an entry ("the DEA" at "the
-    # meetings"); without one of them it is a subject the article lacks ("who runs the DEA")
+    # lexicon group -> groups beside which alone it points at an entry ("the DEA" at "the
+    # meetings"); without one of them it is a subject the article lacks ("who runs the DEA");
+    # the matcher reads each as its term
     only_beside: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
@@ -194,7 +195,7 @@ class Lexicon:
                 for lang, words in (framing or {}).items()
             },
             {
-                fold(term): frozenset(exact.get(fold(w), fold(w)) for w in companions)
+                fold(term): frozenset(fold(w) for w in companions)
                 for term, companions in (only_beside or {}).items()
             },
         )

@@ -532,12 +532,17 @@ class Matcher:
         )
 
     def _asks_what_else(self, clauses: Sequence[_Clause]) -> bool:
-        """True when a clause that is not a contrast asks "what else" ("¿qué más?")."""
+        """True when a clause that is not a contrast asks "what else" ("¿qué más?"). Beside a
+        contrast, a clause that opens with "what"/"que" asks even without "?" or an accent
+        ("aparte de las drogas q mas quieren")."""
         else_words = self.analyzer.lexicon.else_words
-        return any(
-            c.asks and not c.contrast and not else_words.isdisjoint(fold(c.text).split())
-            for c in clauses
-        )
+        shorthand = self.analyzer.lexicon.shorthand
+        for clause in clauses:
+            words = [shorthand.get(w, w) for w in fold(clause.text).split()]
+            opens = bool(words) and words[0] in _WHAT
+            if (clause.asks or opens) and not clause.contrast and not else_words.isdisjoint(words):
+                return True
+        return False
 
     def _sibling(self, set_aside: Mapping[str, Candidate]) -> Candidate | None:
         """The first related entry of a set-aside entry that is not set aside itself (its
@@ -646,6 +651,8 @@ class _Clause:
 _ACCENTED_QUESTION_WORD = re.compile(
     r"\b(?:qué|quién|quiénes|cuál|cuáles|cómo|cuándo|dónde|cuánt[oa]s?)\b", re.IGNORECASE
 )
+# "what" in either language, which opens a question even without "?" or an accent
+_WHAT: Final = frozenset(("what", "que", "which", "cual"))
 # Words after which a question word does not start a new clause.
 _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
     (

@@ -57,7 +57,12 @@ def stem(word: str, language: str = "en") -> str:
     """
     if len(word) < SHORTEST_STEMMED or word.isdigit():
         return word
-    return str(_STEMMERS[language].stemWord(word))
+    stemmed = str(_STEMMERS[language].stemWord(word))
+    if language == "es" and stemmed.endswith("z"):
+        # Spanish writes z as c before e and i: "avanzar" and "avance", "vez" and "veces"
+        # share one stem
+        return stemmed[:-1] + "c"
+    return stemmed
 
 
 def _inner_phrases_read(expression: str, phrases: Mapping[str, str]) -> str:

@@ -334,14 +334,20 @@ class Matcher:
     def _repair_uncached(self, word: str) -> str | None:
         """The known spelling a misspelt word most likely means, or None.
 
-        A letter typed twice, at any length. From 6 letters: one edit (two from 8). A 5-letter
-        word: swapped letters, or one edit towards a person's name. Shorter: only towards a
-        function word, by swapping two letters or adding the one left out.
+        A letter typed twice, when 4 letters remain ("whaat"; but "seem" is not "sem"). From 6
+        letters: one edit (two from 8). A 5-letter word: swapped letters, or one edit towards a
+        person's name. Shorter: only towards a function word, by swapping two letters or adding
+        the one left out.
         """
         off_topic = self.analyzer.lexicon.off_topic
-        for i in range(len(word) - 1):  # a letter typed twice ("whaat", "leed", "untill")
+        for i in range(len(word) - 1):  # a letter typed twice ("whaat", "untill")
             single = word[:i] + word[i + 1 :]
-            if word[i] == word[i + 1] and self._is_known(single) and single not in off_topic:
+            if (
+                word[i] == word[i + 1]
+                and len(single) >= MIN_SPELLING
+                and self._is_known(single)
+                and single not in off_topic
+            ):
                 return single
         max_edits = 1 if len(word) < TWO_EDITS_FROM else 2
         found = process.extract(

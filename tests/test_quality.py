@@ -10,8 +10,9 @@ from bot.cli import EXIT_OK, main
 from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
-# What `agreement-bot eval` measured on the held-out halves (real.yaml, real2.yaml, real3.yaml
-# and real4.yaml together) when these floors were set, on 2026-12-03. Issue 10's targets
+# What `agreement-bot eval` measured on the held-out halves (real.yaml to real6.yaml together)
+# when these floors were set, on 2026-12-03: en 87.0% / 97.2% declined, es 90.2% / 100%, the
+# English tuning-to-held-out gap 5.9 points. Issue 10's targets
 # (HELD_OUT_*_FLOOR and MAX_GAP in bot/tools/evaluation.py) are not all reached yet; these
 # floors keep what was reached, so that no change makes the held-out figures worse.
 HELD_OUT_RATCHET = {

@@ -31,6 +31,7 @@ REAL3_EVAL_FILE: Final = DATA_DIR / "real3.yaml"  # a third, written on 2026-12-
 REAL4_EVAL_FILE: Final = DATA_DIR / "real4.yaml"  # a fourth, the same day, a varied crowd
 REAL5_EVAL_FILE: Final = DATA_DIR / "real5.yaml"  # a fifth: fast typists, learners, teenagers
 REAL6_EVAL_FILE: Final = DATA_DIR / "real6.yaml"  # a sixth: dictation, fragments, sceptics
+REAL7_EVAL_FILE: Final = DATA_DIR / "real7.yaml"  # a seventh: misspelt names, Spanglish, yes/no
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
     REAL2_EVAL_FILE,
@@ -38,6 +39,7 @@ REAL_EVAL_FILES: Final = (
     REAL4_EVAL_FILE,
     REAL5_EVAL_FILE,
     REAL6_EVAL_FILE,
+    REAL7_EVAL_FILE,
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

@@ -240,9 +240,31 @@ def test_chatty_wrapping_does_not_hide_the_question(answerer, question, entry_id
         ("waht r the principles", "principles"),
         ("q acordaron mexico y eu", "agreement"),
         ("xq hicieron esto", "goal"),
+        ("did gerz go to washington", "gertz-manero"),
+        ("what did the working grp do", "working-group"),
     ],
 )
 def test_typos_in_short_words_and_texting_forms(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+def test_a_doubled_letter_is_dropped_only_when_a_word_remains(answerer):
+    words, _ = answerer.matcher.spell("whaat does it seem to say")
+    assert words[:4] == ["what", "does", "it", "seem"]  # not "sem", the navy's acronym
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("which drugs are they targeting", "drugs"),  # a target is fought, not a goal
+        ("qué logros presentó méxico", "progress"),  # achievements are results
+        ("qué dijeron en cuanto a las armas", "arms"),  # "en cuanto a" is not "cuánto"
+        ("how long ago was the meeting in washington", "meeting-date"),
+        ("cuales son los pasos a seguir ahora", "next-steps"),
+        ("i keep hearing about fentanyl, what does it say", "drugs"),
+    ],
+)
+def test_words_are_read_as_what_they_mean_here(answerer, question, entry_id):
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
 
 
@@ -253,6 +275,7 @@ def test_typos_in_short_words_and_texting_forms(answerer, question, entry_id):
         ("aparte del fentanilo, qué más quieren frenar?", "arms"),
         ("not the drugs part, the guns part: what does it say?", "arms"),
         ("apart from mutual trust, what other principles?", "principles"),
+        ("aparte de las armas q mas quieren frenar", "drugs"),  # no accent, no "?"
     ],
 )
 def test_contrast_sets_a_topic_aside(answerer, question, entry_id):

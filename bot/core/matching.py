@@ -337,7 +337,7 @@ class Matcher:
         A letter typed twice, when 4 letters remain ("whaat"; but "seem" is not "sem"). From 6
         letters: one edit (two from 8). A 5-letter word: swapped letters, or one edit towards a
         person's name. Shorter: only towards a function word, by swapping two letters or adding
-        the one left out.
+        the one left out, or towards a name with a letter left out ("gerz").
         """
         off_topic = self.analyzer.lexicon.off_topic
         for i in range(len(word) - 1):  # a letter typed twice ("whaat", "untill")
@@ -362,8 +362,12 @@ class Matcher:
                 continue  # two edits that both add or drop letters make another word
             function_word = choice in self._function_words
             if len(word) < MIN_NAME_REPAIR_LENGTH:
-                # "teh", "hwo" (swapped) and "wat", "wich" (a letter left out) -> function words
-                if not (function_word and (transposition or len(choice) == len(word) + 1)):
+                # "teh", "hwo" (swapped) and "wat", "wich" (a letter left out) -> function words;
+                # a name with a letter left out ("gerz")
+                left_out = len(choice) == len(word) + 1
+                if not (function_word and (transposition or left_out)) and not (
+                    left_out and len(word) > MIN_SHORT_REPAIR_LENGTH and choice in self._names
+                ):
                     continue
             elif len(word) < MIN_REPAIR_LENGTH:
                 if not (transposition or choice in self._names):

@@ -32,6 +32,7 @@ REAL4_EVAL_FILE: Final = DATA_DIR / "real4.yaml"  # a fourth, the same day, a va
 REAL5_EVAL_FILE: Final = DATA_DIR / "real5.yaml"  # a fifth: fast typists, learners, teenagers
 REAL6_EVAL_FILE: Final = DATA_DIR / "real6.yaml"  # a sixth: dictation, fragments, sceptics
 REAL7_EVAL_FILE: Final = DATA_DIR / "real7.yaml"  # a seventh: misspelt names, Spanglish, yes/no
+REAL8_EVAL_FILE: Final = DATA_DIR / "real8.yaml"  # an eighth: a general crowd, all the kinds
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
     REAL2_EVAL_FILE,
@@ -40,6 +41,7 @@ REAL_EVAL_FILES: Final = (
     REAL5_EVAL_FILE,
     REAL6_EVAL_FILE,
     REAL7_EVAL_FILE,
+    REAL8_EVAL_FILE,
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

@@ -32,12 +32,18 @@ _PHRASES: Final[dict[SmallTalk, tuple[str, ...]]] = {
         "how do you work", "what is this bot", "what is this", "what can i ask", "help me",
         "que puedes hacer", "que haces", "que eres", "quien eres", "como funcionas",
         "que te puedo preguntar", "que sabes", "para que sirves", "ayuda", "ayudame",
+        "are you a bot", "are you a robot", "are you a real person", "are you a person",
+        "are you human", "are you real", "eres un bot", "eres un robot", "eres una persona",
+        "eres humano", "eres real",
     ),
     "goodbye": ("bye", "goodbye", "see you", "see ya", "adios", "hasta luego", "nos vemos", "chao"),
     "ack": ("ok", "okay", "cool", "great", "nice", "perfect", "got it", "vale", "perfecto",
             "genial", "entendido", "listo", "sale", "orale"),
 }  # fmt: skip
-_FILLER: Final = r"(?:\s+(?:there|bot|everyone|all|again|so much|amigo|amiga|a todos|chatbot))*"
+_FILLER: Final = (
+    r"(?:\s+(?:there|bot|everyone|all|again|so much|amigo|amiga|a todos|chatbot"
+    r"|lol|haha|jaja|jajaja))*"
+)
 _PATTERNS: Final = {
     kind: re.compile(
         r"^(?:"

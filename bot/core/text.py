@@ -59,7 +59,7 @@ def stem(word: str, language: str = "en") -> str:
         return word
     stemmed = str(_STEMMERS[language].stemWord(word))
     if language == "es" and stemmed.endswith("z"):
-        # Spanish writes z as c before e and i: "avanzar" and "avance", "vez" and "veces"
+        # Spanish writes z as c before e and i: "avanzar" and "avance", "cruz" and "cruces"
         # share one stem
         return stemmed[:-1] + "c"
     return stemmed

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from bot.chat.interaction import Interaction, Sender, load
 from bot.console import ConsoleChat
+from bot.core import words
 from bot.core.knowledge import KnowledgeBase, KnowledgeError
 from bot.core.pipeline import Answerer
 from bot.core.replies import Reply
@@ -147,6 +148,8 @@ def _dispatch(
         "chat": lambda: ConsoleChat(Interaction(answerer())).run(),
         "run": lambda: _run(settings, answerer()),
     }
+    if command in {"chat", "run"}:
+        words.warm_up()
     return actions[command]()
 
 

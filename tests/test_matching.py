@@ -248,6 +248,12 @@ def test_typos_in_short_words_and_texting_forms(answerer, question, entry_id):
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
 
 
+def test_real_words_are_not_repaired_into_other_words(answerer):
+    words, fixes = answerer.matcher.spell("the goverments building, the planets y la pantalla")
+    assert fixes == [("goverments", "governments")]  # a typo, unlike the other words
+    assert {"building", "planets", "pantalla"} <= set(words)
+
+
 def test_a_doubled_letter_is_dropped_only_when_a_word_remains(answerer):
     words, _ = answerer.matcher.spell("whaat does it seem to say")
     assert words[:4] == ["what", "does", "it", "seem"]  # not "sem", the navy's acronym

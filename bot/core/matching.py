@@ -40,6 +40,7 @@ from rapidfuzz.distance import OSA
 
 from bot.core.knowledge import LANGUAGES, Entry
 from bot.core.text import Analyzer, fold
+from bot.core.words import real_words
 
 MIN_REPAIR_LENGTH = 6  # shorter words are too often one edit away from another real word
 MIN_NAME_REPAIR_LENGTH = 5  # ... except toward a person's name ("gerts" -> "gertz")
@@ -322,14 +323,23 @@ class Matcher:
         return len(self._index.entry_postings.get(self.term_of(word), ()))
 
     def _repair(self, word: str) -> str | None:
-        """The repaired spelling of an unknown word, or None to keep it as typed."""
+        """The repaired spelling of an unknown word, or None to keep it as typed. A real word
+        of English or Spanish is not turned into another word that names something ("building"
+        is not "binding"); it may still be read as the function word it looks like."""
         if len(word) < MIN_SHORT_REPAIR_LENGTH or word.isdigit() or self._is_known(word):
             return None
         if word in self.analyzer.lexicon.off_topic:
             return None
         if word.endswith("in") and self._is_known(word + "g"):
             return word + "g"  # a dropped g: "hopin", "talkin"
-        return self._repair_word(word)
+        repaired = self._repair_word(word)
+        if repaired is not None and not self._is_function(repaired) and word in real_words():
+            return None
+        return repaired
+
+    def _is_function(self, word: str) -> bool:
+        """A function word, a stop word or a framing word: it names no topic."""
+        return word in self._function_words or self._is_framing(word)
 
     def _repair_uncached(self, word: str) -> str | None:
         """The known spelling a misspelt word most likely means, or None.

@@ -11,12 +11,12 @@ from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
 # What `agreement-bot eval` measured on the held-out halves (real.yaml to real8.yaml together)
-# when these floors were set, on 2026-12-03: en 88.3% / 96.3% declined, es 91.7% / 99.2%, the
-# tuning-to-held-out gap 6.5 points in English and 4.2 in Spanish. Issue 10's targets
+# when these floors were set, on 2026-12-03: en 88.3% / 97.0% declined, es 91.7% / 99.2%, the
+# tuning-to-held-out gap 6.8 points in English and 4.2 in Spanish. Issue 10's targets
 # (HELD_OUT_*_FLOOR and MAX_GAP in bot/tools/evaluation.py) are not all reached yet; these
 # floors keep what was reached, so that no change makes the held-out figures worse.
 HELD_OUT_RATCHET = {
-    "en": {"accuracy": 0.88, "decline_rate": 0.96},
+    "en": {"accuracy": 0.88, "decline_rate": 0.97},
     "es": {"accuracy": 0.91, "decline_rate": 0.98},
 }
 MAX_GAP_RATCHET = 0.07

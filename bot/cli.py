@@ -27,6 +27,7 @@ from bot.chat.interaction import Interaction, Sender, load
 from bot.console import ConsoleChat
 from bot.core import words
 from bot.core.knowledge import KnowledgeBase, KnowledgeError
+from bot.core.matching import Thresholds
 from bot.core.pipeline import Answerer
 from bot.core.replies import Reply
 from bot.settings import Settings, describe_errors
@@ -206,6 +207,13 @@ def _read_cases(answerer: Answerer, path: Path) -> list[evaluation.Case] | None:
     return cases
 
 
+def _cutoffs(t: Thresholds) -> str:
+    """The calibrated cut-offs, as `eval` prints them."""
+    return (
+        f"answer {t.answer:g}, suggest {t.suggest:g}, margin {t.margin:g}, anchored {t.anchored:g}"
+    )
+
+
 def _evaluate(
     answerer: Answerer, path: Path | None, *, as_json: bool, calibrating: bool, loo: bool
 ) -> int:
@@ -226,18 +234,12 @@ def _evaluate(
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         t = answerer.thresholds
-        print(
-            f"{path}: {len(cases)} questions; thresholds answer {t.answer:g}, "
-            f"suggest {t.suggest:g}, margin {t.margin:g}, anchored {t.anchored:g}"
-        )
+        print(f"{path}: {len(cases)} questions; thresholds {_cutoffs(t)}")
         for report in found:
             print(evaluation.format_report(report, show_misses=report is found[0]))
         if calibrated is not None:
             best, report = calibrated
-            print(
-                f"calibrated: answer {best.answer:g}, suggest {best.suggest:g}, "
-                f"margin {best.margin:g}, anchored {best.anchored:g}"
-            )
+            print(f"calibrated: {_cutoffs(best)}")
             print(evaluation.format_report(report, show_misses=False))
     return EXIT_OK if all(r.passes() for r in found) else EXIT_BELOW_FLOOR
 
@@ -285,9 +287,7 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
     sizes = ", ".join(f"{name} {len(cases)}" for name, cases in sets.items())
     names = " and ".join(path.name for path in evaluation.REAL_EVAL_FILES)
     print(
-        f"messages: {sizes} (tuning and held-out: the halves of {names})"
-        f"; thresholds answer {t.answer:g}, suggest {t.suggest:g}, margin {t.margin:g}"
-        f", anchored {t.anchored:g}"
+        f"messages: {sizes} (tuning and held-out: the halves of {names}); thresholds {_cutoffs(t)}"
     )
     print(evaluation.format_table(list(columns.items())))
     if misses:
@@ -297,10 +297,7 @@ def _evaluate_halves(answerer: Answerer, *, as_json: bool, calibrating: bool) ->
         print(evaluation.format_misses(misses))
     if calibrating:
         best, report = evaluation.calibrate(tuned)
-        print(
-            f"calibrated on the tuning sets: answer {best.answer:g}, "
-            f"suggest {best.suggest:g}, margin {best.margin:g}, anchored {best.anchored:g}"
-        )
+        print(f"calibrated on the tuning sets: {_cutoffs(best)}")
         print(evaluation.format_report(report, show_misses=False))
     print(_dialogue_figures(answerer))
     floors = (

@@ -556,13 +556,12 @@ class Matcher:
         contrast, a clause that opens with "what"/"que" asks even without "?" or an accent
         ("aparte de las drogas q mas quieren")."""
         else_words = self.analyzer.lexicon.else_words
-        shorthand = self.analyzer.lexicon.shorthand
-        for clause in clauses:
-            words = [shorthand.get(w, w) for w in fold(clause.text).split()]
-            opens = bool(words) and words[0] in _WHAT
-            if (clause.asks or opens) and not clause.contrast and not else_words.isdisjoint(words):
-                return True
-        return False
+        return any(
+            (c.asks or (bool(c.words) and c.words[0] in _WHAT))
+            and not c.contrast
+            and not else_words.isdisjoint(c.words)
+            for c in clauses
+        )
 
     def _sibling(self, set_aside: Mapping[str, Candidate]) -> Candidate | None:
         """The first related entry of a set-aside entry that is not set aside itself (its
@@ -640,6 +639,7 @@ class _Clause:
     off_topic: tuple[str, ...]
     contrast: bool  # the clause sets a topic aside ("besides fentanyl")
     segment: int  # which part between punctuation marks it belongs to
+    words: tuple[str, ...] = ()  # as read: folded, texting forms spelled out, typos repaired
 
     def with_fallback(self, fallback: Mapping[str, str]) -> _Clause:
         """The clause read with the lexicon's fallback words ("news" -> summary)."""
@@ -663,7 +663,14 @@ class _Clause:
         )
         foreign = tuple(dict.fromkeys(w for w in (*fixed, *joined) if w in lexicon.off_topic))
         return cls(
-            text, tuple(terms), tuple(corrections), asks, foreign, opening is not None, segment
+            text,
+            tuple(terms),
+            tuple(corrections),
+            asks,
+            foreign,
+            opening is not None,
+            segment,
+            tuple(fixed),
         )
 
 

@@ -26,22 +26,15 @@ DECLINE: Final = "decline"
 DATA_DIR: Final = Path(__file__).resolve().parents[2] / "tests" / "data"
 DEFAULT_EVAL_FILE: Final = DATA_DIR / "eval.yaml"  # the first set, tuned on (regression)
 REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in two halves
-REAL2_EVAL_FILE: Final = DATA_DIR / "real2.yaml"  # a second realistic set, split the same way
-REAL3_EVAL_FILE: Final = DATA_DIR / "real3.yaml"  # a third, written on 2026-12-03
-REAL4_EVAL_FILE: Final = DATA_DIR / "real4.yaml"  # a fourth, the same day, a varied crowd
-REAL5_EVAL_FILE: Final = DATA_DIR / "real5.yaml"  # a fifth: fast typists, learners, teenagers
-REAL6_EVAL_FILE: Final = DATA_DIR / "real6.yaml"  # a sixth: dictation, fragments, sceptics
-REAL7_EVAL_FILE: Final = DATA_DIR / "real7.yaml"  # a seventh: misspelt names, Spanglish, yes/no
-REAL8_EVAL_FILE: Final = DATA_DIR / "real8.yaml"  # an eighth: a general crowd, all the kinds
+# Each realistic file was written by a helper that read only the article, measured once as it
+# came, then split by the same rule. real2 and real3: two more crowds; real4: a varied crowd;
+# real5: fast typists, learners, teenagers; real6: dictation, fragments, sceptics; real7:
+# misspelt names, Spanglish, yes/no; real8: a general crowd; real9: chilango slang, reporters,
+# retirees and typos; real10: terse, formal and dictated; real11: rumours checked, Spanglish,
+# emojis; real12: a general crowd of texters.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    REAL2_EVAL_FILE,
-    REAL3_EVAL_FILE,
-    REAL4_EVAL_FILE,
-    REAL5_EVAL_FILE,
-    REAL6_EVAL_FILE,
-    REAL7_EVAL_FILE,
-    REAL8_EVAL_FILE,
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 13)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning
@@ -92,6 +85,7 @@ class Scored:
     language: Language
     neutral: bool  # the question shows no language, so either is right
     chatter: bool = False  # answered as small talk before any matching, as in production
+    parts: tuple[str, ...] = ()  # the entries of a multi-part answer, as production splits it
 
 
 @dataclass(frozen=True)
@@ -199,15 +193,32 @@ def run_cases(answerer: Answerer, cases: Sequence[Case]) -> list[Scored]:
         language = answerer.detector.detect(case.question, None, match.repaired)
         neutral = answerer.detector.is_neutral(case.question, match.repaired)
         chatter = small_talk(case.question.strip()) is not None
-        scored.append(Scored(case, match, language, neutral, chatter))
+        parts = () if chatter else tuple(e.id for e in answerer.several(case.question.strip()))
+        scored.append(Scored(case, match, language, neutral, chatter, parts))
     return scored
 
 
 def judge(matches: Sequence[Scored], thresholds: Thresholds) -> list[Result]:
-    """Apply the thresholds to every match."""
+    """Apply the thresholds to every match. A message production answers in parts counts as
+    an answer about its first part (the parts were found with the shipped thresholds)."""
     results = []
     for scored in matches:
         case, match = scored.case, scored.match
+        if scored.parts:
+            second = scored.parts[1]
+            results.append(
+                Result(
+                    case,
+                    Outcome.ANSWER.value,
+                    scored.parts[0],
+                    100.0,
+                    second,
+                    100.0,
+                    scored.language,
+                    scored.neutral,
+                )
+            )
+            continue
         decision = decide(match, thresholds)
         best = match.candidates[0] if match.candidates else None
         second = match.candidates[1] if len(match.candidates) > 1 else None

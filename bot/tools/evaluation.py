@@ -205,14 +205,14 @@ def judge(matches: Sequence[Scored], thresholds: Thresholds) -> list[Result]:
     for scored in matches:
         case, match = scored.case, scored.match
         if scored.parts:
-            second = scored.parts[1]
+            first, other = scored.parts[0], scored.parts[1]
             results.append(
                 Result(
                     case,
                     Outcome.ANSWER.value,
-                    scored.parts[0],
+                    first,
                     100.0,
-                    second,
+                    other,
                     100.0,
                     scored.language,
                     scored.neutral,

@@ -37,9 +37,9 @@ SOURCES_FILE: Final = "sources.yaml"
 LEXICON_FILE: Final = "lexicon.yaml"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-_PERSON_TEMPLATES: Final[dict[Language, tuple[str, str]]] = {
-    "en": ("who is {}", "who is the {}"),
-    "es": ("quién es {}", "quién es {}"),
+_PERSON_TEMPLATES: Final[dict[Language, tuple[str, str, str]]] = {
+    "en": ("who is {}", "who is the {}", "name of the {}"),
+    "es": ("quién es {}", "quién es {}", "cómo se llama {}"),
 }
 
 
@@ -135,10 +135,16 @@ class Entry(_Strict):
         if command is not None:
             found.append(command.replace("_", " "))
         if self.person is not None:
-            who, who_office = _PERSON_TEMPLATES[language]
+            who, who_office, named = _PERSON_TEMPLATES[language]
             office = self.person.office.get(language)
             name = self.person.name
-            found += [name, who.format(name), office, who_office.format(office)]
+            found += [
+                name,
+                who.format(name),
+                office,
+                who_office.format(office),
+                named.format(office),
+            ]
         return found
 
 

@@ -252,6 +252,8 @@ def test_real_words_are_not_repaired_into_other_words(answerer):
     words, fixes = answerer.matcher.spell("the goverments building, the planets y la pantalla")
     assert fixes == [("goverments", "governments")]  # a typo, unlike the other words
     assert {"building", "planets", "pantalla"} <= set(words)
+    _, fixes = answerer.matcher.spell("qué arreglaron méxico y estados unidos")
+    assert fixes == []  # a form of "arreglar" (to settle), not a misspelt "arrestaron"
 
 
 def test_a_doubled_letter_is_dropped_only_when_a_word_remains(answerer):

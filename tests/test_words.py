@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.words import real_words
+from bot.core.words import is_real_word, real_words
 
 
 def test_real_words_hold_both_languages_folded_and_no_common_typos():
@@ -10,3 +10,9 @@ def test_real_words_hold_both_languages_folded_and_no_common_typos():
     assert {"building", "planets", "pantalla", "politica", "contexto"} <= words  # folded
     assert not {"teh", "goverments", "abotu", "waht"} & words
     assert real_words() is words  # read once
+
+
+def test_spanish_verb_forms_are_real_when_their_infinitive_is():
+    assert is_real_word("arreglaron")  # arreglar, a form the frequency list lacks
+    assert is_real_word("llegaron") and is_real_word("escribo")
+    assert not is_real_word("goverments") and not is_real_word("principos")

@@ -40,7 +40,7 @@ from rapidfuzz.distance import OSA
 
 from bot.core.knowledge import LANGUAGES, Entry
 from bot.core.text import Analyzer, fold
-from bot.core.words import real_words
+from bot.core.words import is_real_word
 
 MIN_REPAIR_LENGTH = 6  # shorter words are too often one edit away from another real word
 MIN_NAME_REPAIR_LENGTH = 5  # ... except toward a person's name ("gerts" -> "gertz")
@@ -333,7 +333,7 @@ class Matcher:
         if word.endswith("in") and self._is_known(word + "g"):
             return word + "g"  # a dropped g: "hopin", "talkin"
         repaired = self._repair_word(word)
-        if repaired is not None and not self._is_function(repaired) and word in real_words():
+        if repaired is not None and not self._is_function(repaired) and is_real_word(word):
             return None
         return repaired
 

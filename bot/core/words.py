@@ -20,6 +20,13 @@ from bot.core.text import fold
 
 LANGUAGES: Final = ("en", "es")
 MIN_FREQUENCY: Final = 1000  # rarer entries of the dictionaries include typos and names
+# Spanish verb endings: a form the frequency list lacks is real when its infinitive is listed
+VERB_ENDINGS: Final = (
+    *("aron", "ieron", "aban", "aba", "ando", "iendo", "ado", "ada", "ido", "ida"),
+    *("amos", "imos", "emos", "an", "en", "as", "es", "o", "a", "e"),
+)
+INFINITIVES: Final = ("ar", "er", "ir")
+MIN_ROOT: Final = 3  # letters left once the ending is taken off
 
 
 @lru_cache(maxsize=1)
@@ -34,6 +41,20 @@ def real_words() -> frozenset[str]:
             if count >= MIN_FREQUENCY
         )
     return frozenset(words)
+
+
+def is_real_word(word: str) -> bool:
+    """True for a folded real word, or a Spanish verb form whose infinitive is one
+    ("arreglaron": arreglar), since the list keeps only the frequent forms."""
+    words = real_words()
+    if word in words:
+        return True
+    for ending in VERB_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_ROOT:
+            root = word[: -len(ending)]
+            if any(root + infinitive in words for infinitive in INFINITIVES):
+                return True
+    return False
 
 
 def warm_up() -> None:

@@ -284,10 +284,17 @@ def test_words_are_read_as_what_they_mean_here(answerer, question, entry_id):
         ("not the drugs part, the guns part: what does it say?", "arms"),
         ("apart from mutual trust, what other principles?", "principles"),
         ("aparte de las armas q mas quieren frenar", "drugs"),  # no accent, no "?"
+        ("what else are they going after besides fentanyl?", "arms"),  # the contrast after
+        ("¿y qué más atacan aparte de la droga?", "arms"),
     ],
 )
 def test_contrast_sets_a_topic_aside(answerer, question, entry_id):
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+def test_a_contrast_word_inside_a_plain_question_is_not_a_contrast(answerer):
+    question = "I always forget the names of the officials who went to Washington"
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, "delegation")
 
 
 @pytest.mark.parametrize(

@@ -14,5 +14,5 @@ def test_real_words_hold_both_languages_folded_and_no_common_typos():
 
 def test_spanish_verb_forms_are_real_when_their_infinitive_is():
     assert is_real_word("arreglaron")  # arreglar, a form the frequency list lacks
-    assert is_real_word("llegaron") and is_real_word("escribo")
-    assert not is_real_word("goverments") and not is_real_word("principos")
+    assert all(map(is_real_word, ("llegaron", "escribo")))
+    assert not any(map(is_real_word, ("goverments", "principos")))

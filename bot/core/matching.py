@@ -448,7 +448,11 @@ class Matcher:
         Every part of the message (see the module docstring) is ranked; the part whose best
         candidate scores highest is the one that counts.
         """
-        clauses = [_Clause.read(self, text, segment) for text, segment in _split(question)]
+        clauses = [
+            _Clause.read(self, piece, segment)
+            for text, segment in _split(question)
+            for piece in self._contrast_split(text)
+        ]
         if not any(c.terms for c in clauses):  # "what's the news?": framing is all there is
             clauses = [c.with_fallback(self.analyzer.lexicon.fallback) for c in clauses]
         set_aside = self._set_aside(clauses)
@@ -474,6 +478,23 @@ class Matcher:
             anchored=anchored,
             set_aside=tuple(set_aside),
         )
+
+    def _contrast_split(self, text: str) -> list[str]:
+        """A "what else" question with its contrast after it ("what else are they after
+        besides fentanyl", "¿qué más atacan aparte de la droga?"): the question, then the
+        contrast as a clause of its own, as if the contrast had come first."""
+        lexicon = self.analyzer.lexicon
+        words = text.split()
+        folded = [fold(w) for w in words]
+        for position in range(1, len(words)):
+            rest = " ".join(folded[position:]) + " "
+            if any(rest.startswith(c + " ") for c in lexicon.contrast):
+                head, tail = " ".join(words[:position]), " ".join(words[position:])
+                asked = " ".join(folded[:position]).split()
+                if lexicon.else_words.isdisjoint(asked):
+                    return [text]  # "I forget who went" is not a contrast
+                return [head + ("?" if "?" in tail else ""), tail]
+        return [text]
 
     def _set_aside(self, clauses: Sequence[_Clause]) -> dict[str, Candidate]:
         """Entries that contrast clauses set aside, with their score there, unless the rest of

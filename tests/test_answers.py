@@ -67,6 +67,14 @@ def test_a_decline_that_names_something_of_the_article_offers_its_nearest_topic(
         assert answerer.knowledge.get("principles").text(language).title in reply.plain
 
 
+def test_a_decline_close_to_a_topic_offers_it_without_a_distinctive_word(answerer):
+    """No word of the message is distinctive, but its best candidate scores at least the
+    anchored cut-off: the decline still points at that topic instead of a flat "not
+    covered"."""
+    reply = answerer.answer("estuvo el secretario de estado de EU o quién?")
+    assert (reply.kind, reply.nearest) == ("decline", "us-officials")
+
+
 def test_a_decline_about_a_subject_the_article_lacks_offers_no_topic(answerer):
     for question in ("what is Canada's sovereignty policy", "how do I bake bread"):
         reply = answerer.answer(question)

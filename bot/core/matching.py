@@ -147,6 +147,7 @@ class Decision:
     outcome: Outcome
     match: Match
     suggestions: tuple[Candidate, ...] = ()
+    near: bool = False  # a decline whose best candidate scores at least the anchored cut-off
 
     @property
     def entry(self) -> Entry | None:
@@ -156,13 +157,15 @@ class Decision:
 
     @property
     def closest(self) -> Entry | None:
-        """For a decline of a message that names something of the article (a distinctive word
-        of the best entry, and no subject the article lacks): that entry, offered as the
-        nearest topic the article does cover, so the decline is not a dead end."""
+        """For a decline of a message that points at something of the article (a distinctive
+        word of the best entry, or a best score of at least the anchored cut-off) and names
+        no subject the article lacks: that entry, offered as the nearest topic the article
+        does cover, so the decline is not a dead end."""
         best = self.match.best
         if self.outcome is not Outcome.DECLINE or best is None:
             return None
-        return best.entry if self.match.anchored and not self.match.off_topic else None
+        points = self.match.anchored or self.near
+        return best.entry if points and not self.match.off_topic else None
 
 
 def decide(match: Match, thresholds: Thresholds) -> Decision:
@@ -182,7 +185,8 @@ def decide(match: Match, thresholds: Thresholds) -> Decision:
             and best.score - runner_up >= thresholds.anchored_lead
         ):
             return Decision(Outcome.ANSWER, match)
-        return Decision(Outcome.DECLINE, match)
+        near = best is not None and best.score >= thresholds.anchored
+        return Decision(Outcome.DECLINE, match, near=near)
     if best.score >= thresholds.answer and best.score - runner_up >= thresholds.margin:
         return Decision(Outcome.ANSWER, match)
     close = tuple(

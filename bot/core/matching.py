@@ -47,6 +47,7 @@ MIN_NAME_REPAIR_LENGTH = 5  # ... except toward a person's name ("gerts" -> "ger
 MIN_SHORT_REPAIR_LENGTH = 3  # short words: swapped letters ("teh"), or one edit to a function word
 MAX_CLAUSES = 12  # a longer message keeps its first and last clauses, the middle in one
 MAX_SPAN = 3  # clauses in one scored part
+MAX_CONTRAST_WORDS = 4  # the longest contrast opener ("mas alla del") and a word more
 DISTINCTIVE = 3  # a word found in at most this many entries points at them
 MIN_SPELLING = 4  # shorter words are not offered as the repair of a typo
 TWO_EDITS_FROM = 8  # letters from which a typo may be two edits away
@@ -258,6 +259,7 @@ class Matcher:
         rarest = max(self._index.idf.values(), default=1.0)
         self.unknown_weight = rarest * self.scoring.unknown_factor
         self._repair_word = lru_cache(maxsize=4096)(self._repair_uncached)
+        self._contrast_starts = frozenset(c.split()[0] for c in lexicon.contrast)
         self._only_beside = {
             self.term_of(term): frozenset(self.term_of(w) for w in companions)
             for term, companions in lexicon.only_beside.items()
@@ -486,17 +488,20 @@ class Matcher:
     def _contrast_split(self, text: str) -> list[str]:
         """A "what else" question with its contrast after it ("what else are they after
         besides fentanyl", "¿qué más atacan aparte de la droga?"): the question, then the
-        contrast as a clause of its own, as if the contrast had come first."""
+        contrast as a clause of its own, as if the contrast had come first. Only when an
+        else-word comes before the contrast, so "I forget who went" is no contrast."""
         lexicon = self.analyzer.lexicon
         words = text.split()
         folded = [fold(w) for w in words]
-        for position in range(1, len(words)):
-            rest = " ".join(folded[position:]) + " "
+        asked = next((i for i, w in enumerate(folded) if w in lexicon.else_words), None)
+        if asked is None:
+            return [text]
+        for position in range(asked + 1, len(words)):
+            if folded[position] not in self._contrast_starts:
+                continue
+            rest = " ".join(folded[position : position + MAX_CONTRAST_WORDS]) + " "
             if any(rest.startswith(c + " ") for c in lexicon.contrast):
                 head, tail = " ".join(words[:position]), " ".join(words[position:])
-                asked = " ".join(folded[:position]).split()
-                if lexicon.else_words.isdisjoint(asked):
-                    return [text]  # "I forget who went" is not a contrast
                 return [head + ("?" if "?" in tail else ""), tail]
         return [text]
 

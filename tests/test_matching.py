@@ -304,10 +304,27 @@ def test_a_contrast_word_inside_a_plain_question_is_not_a_contrast(answerer):
         "how much cocaine comes from Colombia",
         "quién es el secretario de Hacienda",
         "do you think this plan will work?",
+        "how do I report a drug dealer in my neighborhood",  # a how-to request
+        "¿cómo denuncio a alguien que trafica armas?",
+        "where can i get narcan",
     ],
 )
 def test_a_foreign_subject_or_an_opinion_is_declined(answerer, question):
     assert outcome_of(answerer, question)[0] is Outcome.DECLINE
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("how can I find out who was in the delegation?", "delegation"),
+        ("where can i read the joint statement?", "statement"),
+        ("¿cómo puedo saber quiénes fueron a Washington?", "delegation"),
+    ],
+)
+def test_asking_how_to_find_something_out_asks_what_the_article_says(
+    answerer, question, entry_id
+):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
 
 
 def test_the_news_itself_is_asked_with_framing_words_only(answerer):

@@ -321,9 +321,7 @@ def test_a_foreign_subject_or_an_opinion_is_declined(answerer, question):
         ("¿cómo puedo saber quiénes fueron a Washington?", "delegation"),
     ],
 )
-def test_asking_how_to_find_something_out_asks_what_the_article_says(
-    answerer, question, entry_id
-):
+def test_asking_how_to_find_something_out_asks_what_the_article_says(answerer, question, entry_id):
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
 
 

@@ -207,14 +207,14 @@ def judge(matches: Sequence[Scored], thresholds: Thresholds) -> list[Result]:
     for scored in matches:
         case, match = scored.case, scored.match
         if scored.parts:
-            first, other = scored.parts[0], scored.parts[1]
+            first, *others = scored.parts
             results.append(
                 Result(
                     case,
                     Outcome.ANSWER.value,
                     first,
                     100.0,
-                    other,
+                    others[0] if others else None,
                     100.0,
                     scored.language,
                     scored.neutral,

@@ -10,13 +10,14 @@ from bot.cli import EXIT_OK, main
 from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
-# What `agreement-bot eval` measured on the held-out halves (real.yaml to real16.yaml together)
-# when these floors were set, on 2026-12-03: en 91.4% / 96.7% declined, es 92.0% (678/737) /
-# 97.3%, the tuning-to-held-out gap 3.3 points in English and 2.9 in Spanish. Issue 10's
-# targets (HELD_OUT_*_FLOOR and MAX_GAP in bot/tools/evaluation.py) are not all reached yet;
-# these floors keep what was reached, so that no change makes the held-out figures worse.
+# What `agreement-bot eval` measured on the held-out halves (real.yaml to real20.yaml together)
+# when these floors were set, on 2026-12-03: en 92.0% (903/982) / 97.1% declined, es 91.7%
+# (867/945) / 97.5%, the tuning-to-held-out gap 2.0 points in English and 2.0 in Spanish (four
+# files' tuning halves not yet tuned on). Issue 10's targets (HELD_OUT_*_FLOOR and MAX_GAP in
+# bot/tools/evaluation.py) are not all reached yet; these floors keep what was reached, so
+# that no change makes the held-out figures worse.
 HELD_OUT_RATCHET = {
-    "en": {"accuracy": 0.91, "decline_rate": 0.96},
+    "en": {"accuracy": 0.91, "decline_rate": 0.97},
     "es": {"accuracy": 0.91, "decline_rate": 0.97},
 }
 MAX_GAP_RATCHET = 0.04  # the issue's own target, met since the third session of 2026-12-03

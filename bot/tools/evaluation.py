@@ -33,10 +33,12 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # retirees and typos; real10: terse, formal and dictated; real11: rumours checked, Spanglish,
 # emojis; real12: a general crowd of texters; real13: English and Spanish from outside Mexico
 # and the U.S.; real14: a story or a reason before the question; real15: fragments, yes/no and
-# wrong assumptions; real16: ranks, offices and nicknames for the people.
+# wrong assumptions; real16: ranks, offices and nicknames for the people; real17: retirees,
+# learners and policy jargon, border Spanish; real18: half-remembered details; real19:
+# assumptions to check or correct; real20: an ordinary mix.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 17)),
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 21)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

@@ -135,7 +135,7 @@ class Thresholds:
     answer: float = 60.0
     suggest: float = 55.0
     margin: float = 0.5
-    anchored: float = 43.0  # a lone candidate named by a distinctive word, from this score
+    anchored: float = 42.0  # a lone candidate named by a distinctive word, from this score
     anchored_lead: float = 5.0  # ... when it leads the runner-up by this much
     spread: float = 20.0
     max_suggestions: int = 3

@@ -161,6 +161,16 @@ def test_person_answer_must_name_the_person(kdir):
     assert all("the answer must name Jane Roe" in p for p in problems)
 
 
+def test_every_phrasing_of_an_entry_with_needs_holds_one(kdir):
+    text = "entries:" + ENTRY.format(id="counts", command="counts") + "    needs: [how many]\n"
+    text = text.replace("[one question, two question,", "[how many, how many more,")
+    add_file(kdir, "50_counts.yaml", text)
+    problems = problems_of(kdir)
+    assert len(problems) == 8  # three English phrasings and all five Spanish ones
+    assert all("50_counts.yaml" in p and "counts" in p for p in problems)
+    assert any("en.questions[2]" in p and "holds none of the entry's needs" in p for p in problems)
+
+
 def test_file_without_entries_key_is_rejected(kdir):
     add_file(kdir, "50_bad.yaml", "questions: []\n")
     [problem] = problems_of(kdir)

@@ -292,6 +292,18 @@ def test_contrast_sets_a_topic_aside(answerer, question, entry_id):
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
 
 
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("Is it just drugs, or do firearms come into it too?", "arms"),  # no number asked for
+        ("how many guns were seized?", "figures"),
+        ("¿hay cifras de decomisos?", "figures"),
+    ],
+)
+def test_the_entry_on_figures_needs_a_question_about_numbers(answerer, question, entry_id):
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
 def test_a_contrast_word_inside_a_plain_question_is_not_a_contrast(answerer):
     question = "I always forget the names of the officials who went to Washington"
     assert outcome_of(answerer, question) == (Outcome.ANSWER, "delegation")

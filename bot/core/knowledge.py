@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.text import Lexicon, LexiconConflictError, fold
+from bot.core.text import Analyzer, Lexicon, LexiconConflictError, fold
 
 Language = Literal["en", "es"]
 LANGUAGES: Final[tuple[Language, ...]] = ("en", "es")
@@ -93,6 +93,9 @@ class Entry(_Strict):
     sources: list[int] = Field(min_length=1)
     related: list[str] = Field(default_factory=list)
     person: Person | None = None
+    # words one of which a question must hold to reach this entry: an entry about numbers
+    # answers only a question that asks for numbers ("how many", "cifras")
+    needs: list[Text] = Field(default_factory=list)
     en: EntryText
     es: EntryText
 
@@ -289,6 +292,7 @@ def load_knowledge(directory: Path, reserved: frozenset[str] = frozenset()) -> K
         _check_references(entries, article, reserved, problems)
     if lexicon is not None:
         _check_off_topic(entries, lexicon, problems)
+        _check_needs(entries, Analyzer(lexicon), problems)
     if problems:
         raise KnowledgeError(problems)
     assert article is not None
@@ -504,6 +508,39 @@ def _check_off_topic(
                         Problem(
                             doc.name,
                             f"uses {', '.join(map(repr, clash))}, listed in lexicon off_topic",
+                            entry.id,
+                            f"{language}.questions[{position}]",
+                            _line_of(doc.root, ["entries", index, language, "questions", position]),
+                        )
+                    )
+
+
+def needed_terms(entry: Entry, analyzer: Analyzer) -> frozenset[str]:
+    """The terms of an entry's `needs` words, read in either language (empty: no need)."""
+    return frozenset(
+        term
+        for word in entry.needs
+        for language in LANGUAGES
+        for term in analyzer.terms(word, language)
+    )
+
+
+def _check_needs(
+    entries: Sequence[tuple[_Document, int, Entry]], analyzer: Analyzer, problems: list[Problem]
+) -> None:
+    """Every phrasing of an entry with `needs` must hold one of them, or it could never be
+    reached from its own words."""
+    for doc, index, entry in entries:
+        if not entry.needs:
+            continue
+        needed = needed_terms(entry, analyzer)
+        for language in LANGUAGES:
+            for position, question in enumerate(entry.text(language).questions):
+                if needed.isdisjoint(analyzer.terms(question, language)):
+                    problems.append(
+                        Problem(
+                            doc.name,
+                            f"holds none of the entry's needs ({', '.join(entry.needs)})",
                             entry.id,
                             f"{language}.questions[{position}]",
                             _line_of(doc.root, ["entries", index, language, "questions", position]),

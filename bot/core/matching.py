@@ -38,7 +38,7 @@ from typing import Final
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.core.knowledge import LANGUAGES, Entry
+from bot.core.knowledge import LANGUAGES, Entry, needed_terms
 from bot.core.text import Analyzer, fold
 from bot.core.words import is_real_word
 
@@ -260,6 +260,12 @@ class Matcher:
         self.unknown_weight = rarest * self.scoring.unknown_factor
         self._repair_word = lru_cache(maxsize=4096)(self._repair_uncached)
         self._contrast_starts = frozenset(c.split()[0] for c in lexicon.contrast)
+        self._needs = {
+            position: needed_terms(entry, analyzer)
+            | frozenset(self.understand(" ".join(entry.needs))[0])
+            for position, entry in enumerate(self.entries)
+            if entry.needs
+        }
         self._only_beside = {
             self.term_of(term): frozenset(self.term_of(w) for w in companions)
             for term, companions in lexicon.only_beside.items()
@@ -648,7 +654,11 @@ class Matcher:
         shrink = min(1.0, total / self.scoring.evidence) ** 0.5 if self.scoring.evidence else 1.0
         ranked: list[Candidate] = []
         mix = self.scoring.coverage_weight
+        asked = set(terms)
         for position, (f1, pid) in best_f1.items():
+            needs = self._needs.get(position)
+            if needs is not None and needs.isdisjoint(asked):
+                continue  # an entry about numbers, and no number asked for
             coverage = covered[position] / total
             score = 100.0 * (mix * coverage + (1.0 - mix) * f1) * shrink
             ranked.append(

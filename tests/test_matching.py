@@ -286,6 +286,7 @@ def test_words_are_read_as_what_they_mean_here(answerer, question, entry_id):
         ("aparte de las armas q mas quieren frenar", "drugs"),  # no accent, no "?"
         ("what else are they going after besides fentanyl?", "arms"),  # the contrast after
         ("¿y qué más atacan aparte de la droga?", "arms"),
+        ("no las armas, las drogas, que dicen de eso?", "drugs"),  # as "not the guns, …"
     ],
 )
 def test_contrast_sets_a_topic_aside(answerer, question, entry_id):

@@ -11,14 +11,13 @@ from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
 # What `agreement-bot eval` measured on the held-out halves (real.yaml to real20.yaml together)
-# when these floors were set, on 2026-12-03: en 92.0% (903/982) / 97.1% declined, es 91.7%
-# (867/945) / 97.5%, the tuning-to-held-out gap 2.0 points in English and 2.0 in Spanish (four
-# files' tuning halves not yet tuned on). Issue 10's targets (HELD_OUT_*_FLOOR and MAX_GAP in
-# bot/tools/evaluation.py) are not all reached yet; these floors keep what was reached, so
-# that no change makes the held-out figures worse.
+# when these floors were set, on 2026-12-03: en 92.2% (905/982) / 97.1% declined, es 92.1%
+# (870/945) / 97.5%, the tuning-to-held-out gap 2.5 points in English and 2.2 in Spanish.
+# Issue 10's own floors (HELD_OUT_*_FLOOR and MAX_GAP in bot/tools/evaluation.py) are met, by
+# two and one held-out messages; these keep the declines where they are too.
 HELD_OUT_RATCHET = {
-    "en": {"accuracy": 0.91, "decline_rate": 0.97},
-    "es": {"accuracy": 0.91, "decline_rate": 0.97},
+    "en": {"accuracy": 0.92, "decline_rate": 0.97},
+    "es": {"accuracy": 0.92, "decline_rate": 0.97},
 }
 MAX_GAP_RATCHET = 0.04  # the issue's own target, met since the third session of 2026-12-03
 # fresh.yaml was measured once after the tuning (README); these floors keep that reading.
@@ -103,8 +102,9 @@ def test_fresh_set_keeps_its_floors_in_each_language(answerer):
             )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10's held-out targets are not all reached yet")
 def test_held_out_half_meets_the_issue_targets(realistic, answerer):
+    """Issue 10's floors: >= 92% in scope and >= 95% declined on the held-out halves, in each
+    language, and a tuning-to-held-out gap of at most 4 points."""
     problems = evaluation.split_problems(
         _by_language(realistic["tuning"], answerer), _by_language(realistic["held-out"], answerer)
     )

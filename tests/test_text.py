@@ -84,6 +84,23 @@ def test_any_inflection_of_a_framing_word_is_framing_in_its_language():
     assert not analyzer.is_framing_form("mentioning", "es")  # not a Spanish form
 
 
+def test_the_longest_phrase_that_starts_at_a_word_is_read():
+    lexicon = Lexicon.build(
+        {},
+        {
+            "know": ["how do i know"],
+            "howto": ["how do i", "how do i know if"],
+            "meet": ["sit down"],
+        },
+        {},
+    )
+    words = Analyzer(lexicon).words
+    assert words("how do i know if it works") == ["howto", "it", "works"]
+    assert words("how do i know who went") == ["know", "who", "went"]
+    assert words("how do i cook") == ["howto", "cook"]
+    assert words("two sit downs and how do") == ["two", "meet", "and", "how", "do"]  # plural
+
+
 def test_a_phrase_is_found_after_the_phrases_inside_it_were_read():
     lexicon = Lexicon.build(
         {"en": ["the", "of"]},

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 import snowballstemmer
 
@@ -223,6 +223,31 @@ def _plural_pattern(expression: str) -> str:
     )
 
 
+def _trie_pattern(expressions: Iterable[str]) -> str:
+    """One alternation for all the phrases, factored by their words ("how (?:do i|can i)"),
+    so the regex tries each first word once instead of every phrase at every position. A
+    longer phrase is still tried before a shorter one that starts it ("how do i know if"
+    before "how do i")."""
+    trie: dict[str, Any] = {}
+    for expression in expressions:
+        node = trie
+        for word in expression.split():
+            node = node.setdefault(word, {})
+        node[""] = {}  # a phrase ends here
+
+    def pattern(node: dict[str, Any]) -> str:
+        longer = [
+            _plural_pattern(word) + (f" {pattern(rest)}" if set(rest) != {""} else "")
+            if "" not in rest or set(rest) == {""}
+            else _plural_pattern(word) + f"(?: {pattern(rest)})?"
+            for word, rest in sorted(node.items(), key=lambda item: -len(item[0]))
+            if word
+        ]
+        return "(?:" + "|".join(longer) + ")"
+
+    return pattern(trie)
+
+
 def _singular(expression: str) -> str:
     """The key that a phrase and its plural forms share: each word of PLURAL_FROM letters
     without a final "s", then without a final "e"."""
@@ -242,9 +267,7 @@ class Analyzer:
         for expression in expressions:
             self._phrase_keys.setdefault(_singular(expression), lexicon.phrases[expression])
         self._phrase_re = (
-            re.compile(r"\b(?:" + "|".join(_plural_pattern(e) for e in expressions) + r")\b")
-            if expressions
-            else None
+            re.compile(r"\b(?:" + _trie_pattern(expressions) + r")\b") if expressions else None
         )
 
     def _phrase(self, match: re.Match[str]) -> str:

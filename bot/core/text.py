@@ -236,14 +236,18 @@ def _trie_pattern(expressions: Iterable[str]) -> str:
         node[""] = {}  # a phrase ends here
 
     def pattern(node: dict[str, Any]) -> str:
-        longer = [
-            _plural_pattern(word) + (f" {pattern(rest)}" if set(rest) != {""} else "")
-            if "" not in rest or set(rest) == {""}
-            else _plural_pattern(word) + f"(?: {pattern(rest)})?"
-            for word, rest in sorted(node.items(), key=lambda item: -len(item[0]))
-            if word
-        ]
-        return "(?:" + "|".join(longer) + ")"
+        options = []
+        for word, rest in sorted(node.items(), key=lambda item: -len(item[0])):
+            if not word:
+                continue  # the end mark
+            head = _plural_pattern(word)
+            if set(rest) == {""}:
+                options.append(head)  # the phrase ends with this word
+            elif "" in rest:
+                options.append(f"{head}(?: {pattern(rest)})?")  # a longer one may go on
+            else:
+                options.append(f"{head} {pattern(rest)}")
+        return "(?:" + "|".join(options) + ")"
 
     return pattern(trie)
 

@@ -260,9 +260,10 @@ class Matcher:
         self.unknown_weight = rarest * self.scoring.unknown_factor
         self._repair_word = lru_cache(maxsize=4096)(self._repair_uncached)
         self._contrast_starts = frozenset(c.split()[0] for c in lexicon.contrast)
+        # an entry's phrasings hold its needs (check makes sure), so the index reads them
+        # as a question does
         self._needs = {
             position: needed_terms(entry, analyzer)
-            | frozenset(self.understand(" ".join(entry.needs))[0])
             for position, entry in enumerate(self.entries)
             if entry.needs
         }
@@ -505,11 +506,16 @@ class Matcher:
         for position in range(asked + 1, len(words)):
             if folded[position] not in self._contrast_starts:
                 continue
-            rest = " ".join(folded[position : position + MAX_CONTRAST_WORDS]) + " "
-            if any(rest.startswith(c + " ") for c in lexicon.contrast):
+            rest = " ".join(folded[position : position + MAX_CONTRAST_WORDS])
+            if self.contrast_opening(rest) is not None:
                 head, tail = " ".join(words[:position]), " ".join(words[position:])
                 return [head + ("?" if "?" in tail else ""), tail]
         return [text]
+
+    def contrast_opening(self, folded: str) -> str | None:
+        """The contrast opener that folded text starts with ("besides", "aparte de"), if any."""
+        padded = folded + " "
+        return next((c for c in self.analyzer.lexicon.contrast if padded.startswith(c + " ")), None)
 
     def _set_aside(self, clauses: Sequence[_Clause]) -> dict[str, Candidate]:
         """Entries that contrast clauses set aside, with their score there, unless the rest of
@@ -690,7 +696,7 @@ class _Clause:
     def read(cls, matcher: Matcher, text: str, segment: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
         folded = fold(_PRONOUN_US.sub(r"\1we", text))
-        opening = next((c for c in lexicon.contrast if (folded + " ").startswith(c + " ")), None)
+        opening = matcher.contrast_opening(folded)
         if opening is not None:
             folded = folded[len(opening) :]
         fixed, corrections = matcher.spell(folded)

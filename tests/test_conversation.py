@@ -136,8 +136,23 @@ def test_a_question_with_several_parts_gets_each_answer(answerer, message, parts
 
 
 @pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        ("hablan de drogas o nomás de armas?", ("drugs", "arms")),
+        ("is it just the drugs, or do firearms come into it too?", ("arms", "drugs")),
+    ],
+)
+def test_both_alternatives_of_an_either_or_question_are_answered(answerer, message, parts):
+    """Each alternative names a covered topic: both are answered, the one asked about first
+    (not the one that "only" assumes)."""
+    assert answerer.answer(message).parts == parts
+
+
+@pytest.mark.parametrize(
     "message",
     [
+        "is this about drugs or about migration?",
+        "was the US secretary of state there or who?",
         "the delegation went to Washington — who led it?",
         "what did the US and Mexico agree?",
         "what happens in the next weeks and months?",

@@ -5,7 +5,9 @@ A message is cut at "and", "y", "e", "&" and commas into two or three parts; a p
 a question word of its own borrows the first part's ("who are the ambassador"). The cut is
 only offered: the pipeline takes it when every part, on its own, clearly answers a different
 entry (see `Answerer.several`), so "what did the US and Mexico agree?" and "what happens in
-the next weeks and months?" stay one question. No Telegram import.
+the next weeks and months?" stay one question. An either-or question whose two alternatives
+each name a covered topic ("¿hablan de drogas o nomás de armas?") is offered the same way,
+the alternative asked about first (not the one "only" assumes). No Telegram import.
 """
 
 from __future__ import annotations
@@ -16,11 +18,34 @@ from typing import Final
 from bot.core.text import fold
 
 MAX_PARTS: Final = 3
+ALTERNATIVES: Final = 2  # an either-or question weighs two
 _JOINS: Final = re.compile(r"\s*(?:,|;|&|\band\b|\by\b|\be\b)\s*", re.IGNORECASE)
 _HEAD: Final = re.compile(
     r"^((?:(?:and|y)\s+)?(?:who|what|which|quien|quienes|que|cual|cuales)"
     r"(?:\s+(?:is|are|was|were|s|re|es|son|era|eran|fue|fueron))?)\b"
 )
+
+
+# "or"/"o" between two alternatives, but not a tag that ends the question ("... or what?")
+_EITHER_OR: Final = re.compile(
+    r"\s(?:or|o)\s(?!(?:what|who|not|something|whatever|no|que|quien|algo|como|so|nada)$)"
+)
+
+
+# An alternative with "only" is the one assumed; the other is the one asked about.
+_ONLY: Final = re.compile(r"\b(?:just|only|solo|solamente|nomas|nada mas|unicamente)\b")
+
+
+def alternatives_of(message: str) -> list[str]:
+    """The two alternatives of an either-or question ("is it drugs or only guns?"), folded;
+    empty when the message has no single "or" between two alternatives."""
+    pieces = [p.strip() for p in _EITHER_OR.split(fold(message))]
+    if len(pieces) != ALTERNATIVES or not all(pieces):
+        return []
+    first, second = pieces
+    if _ONLY.search(first) and not _ONLY.search(second):
+        return [second, first]  # "just drugs, or firearms too?" asks about firearms
+    return [first, second]
 
 
 def parts_of(message: str) -> list[str]:

@@ -17,7 +17,7 @@ from bot.core.knowledge import Entry, KnowledgeBase, Language
 from bot.core.language import DEFAULT_LANGUAGE, LanguageChoice, LanguageDetector
 from bot.core.matching import Decision, Matcher, Outcome, Thresholds, decide
 from bot.core.messages import messages
-from bot.core.parts import parts_of
+from bot.core.parts import alternatives_of, parts_of
 from bot.core.replies import (
     Button,
     Paragraph,
@@ -188,7 +188,7 @@ class Answerer:
         Each part must clearly answer a different entry on its own (a score of at least
         CLEAR_PART), and a part that borrowed the first part's question word must hold a
         distinctive word of its own; otherwise the message is one question."""
-        parts = parts_of(question)
+        parts = parts_of(question) or alternatives_of(question)
         found: list[Entry] = []
         for position, part in enumerate(parts):
             decision = self.decide(part)

@@ -11,14 +11,14 @@ from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
 # What `agreement-bot eval` measured on the held-out halves (real.yaml to real24.yaml together)
-# when these floors were set, on 2026-12-03: en 92.3% (1081/1171) / 95.8% declined, es 92.5%
-# (1061/1147) / 97.7%. Issue 10's own floors (HELD_OUT_*_FLOOR and MAX_GAP in
+# at the end of the fourth session of 2026-12-03: en 92.5% (1083/1171) / 95.8% declined, es
+# 93.3% (1070/1147) / 97.7%. Issue 10's own floors (HELD_OUT_*_FLOOR and MAX_GAP in
 # bot/tools/evaluation.py) are met. English declines were 97.1% on twenty files; real21 to
 # real24, added as they came, brought them to 95.8%, so the English decline floor is the
 # issue's own 95% again.
 HELD_OUT_RATCHET = {
     "en": {"accuracy": 0.92, "decline_rate": 0.95},
-    "es": {"accuracy": 0.92, "decline_rate": 0.97},
+    "es": {"accuracy": 0.93, "decline_rate": 0.97},
 }
 MAX_GAP_RATCHET = 0.04  # the issue's own target, met since the third session of 2026-12-03
 # fresh.yaml was measured once after the tuning (README); these floors keep that reading.

@@ -183,7 +183,8 @@ class Answerer:
         return self._decline(question, language, score, decision.closest)
 
     def several(self, question: str) -> list[Entry]:
-        """The two or three entries a multi-part question asks about (empty: one question).
+        """The two or three entries a multi-part question asks about, or the two of an
+        either-or question, the one asked about first (empty: one question).
 
         Each part must clearly answer a different entry on its own (a score of at least
         CLEAR_PART), and a part that borrowed the first part's question word must hold a

@@ -39,10 +39,12 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # several questions at once, quoted claims, dictated run-ons); real22: roles and nicknames
 # for the people, learners' grammar slips, two- or three-word messages; real23: hurried phone
 # typing, autocorrect slips, transcribed voice notes; real24: teachers, students and local
-# reporters, English from India, the Philippines and Nigeria, Mexican-American Spanish.
+# reporters, English from India, the Philippines and Nigeria, Mexican-American Spanish;
+# real25: close followers of politics, pointed or sceptical, beside plain one-detail askers;
+# real26: older people and first-time chatbot users, polite, long-winded, some ALL CAPS.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 25)),
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 27)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

@@ -41,6 +41,16 @@ def test_analyzer_resolves_phrases_synonyms_and_stop_words():
     assert analyzer.terms("weapons, guns and arms") == ["arms", "and"]
 
 
+def test_a_phrase_joined_into_one_word_is_never_stemmed():
+    """ "hasta ahora" is read as "sofar" in both languages; stemmed in Spanish it was "sof",
+    and so was "sofa"."""
+    lexicon = Lexicon.build({}, {"sofar": ["so far", "hasta ahora"]}, {})
+    analyzer = Analyzer(lexicon)
+    assert analyzer.terms("hasta ahora", "es") == analyzer.terms("so far", "en") == ["sofar"]
+    assert analyzer.readings("sofa") != analyzer.readings("sofar")
+    assert "sofar" not in analyzer.readings("sofa")
+
+
 def test_a_synonym_is_read_in_either_language():
     lexicon = Lexicon.build({}, {}, {"arms": ["firearms", "armas"]})
     analyzer = Analyzer(lexicon)

@@ -163,6 +163,11 @@ class Lexicon:
                     mapping.setdefault(stem(folded_word, code), canonical)
         for code, mapping in synonym_map.items():
             mapping.update({stem(w, code): c for w, c in exact.items() if stem(w, code) == w})
+        # A phrase's joined word ("sofar", "mexicocity") is read as written, never stemmed:
+        # stemmed, "sofar" became "sof" in Spanish, and so did "sofa".
+        for target in set(phrase_map.values()):
+            if " " not in target:
+                exact.setdefault(target, target)
         spellings = {w for expression in phrase_map for w in expression.split()} | {
             w for t, vs in synonyms.items() for v in (t, *vs) for w in fold(v).split()
         }

@@ -39,6 +39,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.knowledge import LANGUAGES, Entry, needed_terms
+from bot.core.parts import OR_TAGS
 from bot.core.text import Analyzer, fold
 from bot.core.words import is_real_word
 
@@ -57,10 +58,10 @@ INFLECTED = "~"  # marks an unknown word read as a verb or adverb form ("~attach
 # Endings of verb and adverb forms: English -ed, -ing, -ly; Spanish -mente, gerunds, preterite.
 _INFLECTED = re.compile(r"(?:ed|ing|ly|mente|ando|iendo|aron|ieron)$")
 # "or"/"o" splits an either-or question, but not a tag that ends it ("... or what?", "o qué?")
+_ACUTE: Final = {"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uú]"}
+_TAGS: Final = "|".join("".join(_ACUTE.get(c, c) for c in tag) for tag in OR_TAGS)  # "qu[eé]"
 _CLAUSE_BREAK = re.compile(
-    r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]"
-    r"|\s(?:or|o)\s(?!(?:what|who|not|something|whatever|no|que|qu[eé]|quien|qui[eé]n|algo|como)"
-    r"\W*(?:$|[.!?]))",
+    r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]" rf"|\s(?:or|o)\s(?!(?:{_TAGS})\W*(?:$|[.!?]))",
     re.IGNORECASE,
 )
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)

@@ -26,10 +26,13 @@ _HEAD: Final = re.compile(
 )
 
 
-# "or"/"o" between two alternatives, but not a tag that ends the question ("... or what?")
-_EITHER_OR: Final = re.compile(
-    r"\s(?:or|o)\s(?!(?:what|who|not|something|whatever|no|que|quien|algo|como|so|nada)$)"
+# Folded words after "or"/"o" that end a question as a tag, not as a second alternative
+# ("... or what?", "¿o qué?", "a week or so"); the matcher's clause split reads them too.
+OR_TAGS: Final = (
+    *("what", "who", "not", "something", "whatever", "no", "so"),
+    *("que", "quien", "algo", "como", "nada"),
 )
+_EITHER_OR: Final = re.compile(rf"\s(?:or|o)\s(?!(?:{'|'.join(OR_TAGS)})$)")
 
 
 # An alternative with "only" is the one assumed; the other is the one asked about.

@@ -44,7 +44,7 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # real26: older people and first-time chatbot users, polite, long-winded, some ALL CAPS.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 27)),
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 33)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

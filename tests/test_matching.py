@@ -242,6 +242,8 @@ def test_chatty_wrapping_does_not_hide_the_question(answerer, question, entry_id
         ("xq hicieron esto", "goal"),
         ("did gerz go to washington", "gertz-manero"),
         ("what did the working grp do", "working-group"),
+        ("quien es arfuch", "garcia-harfuch"),  # a silent h left out
+        ("van a acer algo con las armas?", "arms"),
     ],
 )
 def test_typos_in_short_words_and_texting_forms(answerer, question, entry_id):

@@ -383,8 +383,10 @@ class Matcher:
         best: tuple[int, int, str] | None = None
         for choice, distance, _ in found:
             transposition = distance == 1 and sorted(choice) == sorted(word)
-            if not (transposition or choice[0] == word[0]):
-                continue  # a wrong first letter is rare in typos, and common in other words
+            if not (transposition or choice[0] == word[0] or choice == "h" + word):
+                # a wrong first letter is rare in typos, and common in other words; but a
+                # silent h is often left out ("arfuch", "acer")
+                continue
             if abs(len(choice) - len(word)) > 1:
                 continue  # two edits that both add or drop letters make another word
             function_word = choice in self._function_words

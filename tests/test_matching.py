@@ -354,6 +354,16 @@ def test_the_scored_part_is_shown_and_dotted_abbreviations_stay_whole(answerer):
     assert "U" not in match.part.split()
 
 
+def test_an_en_dash_inside_a_compound_does_not_break_the_clause(answerer):
+    """'US–Mexico' is one name of the talks, so the off-topic subject later in the same
+    clause is not cut off from the question; a spaced dash or an em dash still breaks."""
+    question = "what were the US–Mexico talks under López Obrador about?"
+    assert answerer.decide(question).outcome is Outcome.DECLINE
+    story = "my grandmother in Tijuana keeps asking me{} who led the delegation?"
+    for dash in (" –", "—"):
+        assert "tijuana" not in answerer.decide(story.format(dash)).match.terms  # a telling clause
+
+
 def test_very_long_and_unpunctuated_messages_are_matched(answerer):
     long_question = "who led the delegation " + "and then " * 300
     assert answerer.decide(long_question).match.best is not None

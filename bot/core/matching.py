@@ -62,7 +62,7 @@ _INFLECTED = re.compile(r"(?:ed|ing|ly|mente|ando|iendo|aron|ieron)$")
 _ACUTE: Final = {"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uú]"}
 _TAGS: Final = "|".join("".join(_ACUTE.get(c, c) for c in tag) for tag in OR_TAGS)  # "qu[eé]"
 _CLAUSE_BREAK = re.compile(
-    r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|[–—]" rf"|\s(?:or|o)\s(?!(?:{_TAGS})\W*(?:$|[.!?]))",
+    r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|—" rf"|\s(?:or|o)\s(?!(?:{_TAGS})\W*(?:$|[.!?]))",
     re.IGNORECASE,
 )
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)

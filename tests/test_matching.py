@@ -450,12 +450,3 @@ def test_an_unknown_verb_or_adverb_form_weighs_less_than_an_unknown_noun(answere
     assert "~attach" in terms
     assert outcome_of(answerer, "is any funding attached to it") == (Outcome.ANSWER, "money")
     assert outcome_of(answerer, "is any funding for chess")[0] is Outcome.DECLINE
-
-
-def test_a_short_unknown_word_before_a_question_word_is_an_interjection(answerer):
-    """'ugh', 'wena' open the question and name nothing; a longer unknown word in the same
-    place ('cocaine') may be the subject and still counts against the article's topics."""
-    assert "ugh" not in answerer.matcher.match("ugh who led the delegation").terms
-    assert "wena" not in answerer.matcher.match("wena quienes viajaron a washington").terms
-    assert "cocain" in answerer.matcher.match("cocaine who sells it").terms
-    assert outcome_of(answerer, "cocaine who sells it")[0] is Outcome.DECLINE

@@ -49,7 +49,6 @@ MIN_SHORT_REPAIR_LENGTH = 3  # short words: swapped letters ("teh"), or one edit
 MAX_CLAUSES = 12  # a longer message keeps its first and last clauses, the middle in one
 MAX_SPAN = 3  # clauses in one scored part
 MAX_CONTRAST_WORDS = 4  # the longest contrast opener ("mas alla del") and a word more
-MAX_INTERJECTION = 5  # the longest word read as an interjection before a question word
 DISTINCTIVE = 3  # a word found in at most this many entries points at them
 MIN_SPELLING = 4  # shorter words are not offered as the repair of a typo
 TWO_EDITS_FROM = 8  # letters from which a typo may be two edits away
@@ -323,9 +322,7 @@ class Matcher:
         readings = self.analyzer.readings(word)
         return next((r for r in readings if r in self._index.idf), readings[0])
 
-    def is_known(self, word: str) -> bool:
-        """True when a folded word means something to the matcher: a phrasing's word, a
-        lexicon word, a stop word, a known term or a framing form."""
+    def _is_known(self, word: str) -> bool:
         return (
             word in self._index.spellings
             or word in self._lexicon_words
@@ -343,11 +340,11 @@ class Matcher:
         """The repaired spelling of an unknown word, or None to keep it as typed. A real word
         of English or Spanish is not turned into another word that names something ("building"
         is not "binding"); it may still be read as the function word it looks like."""
-        if len(word) < MIN_SHORT_REPAIR_LENGTH or word.isdigit() or self.is_known(word):
+        if len(word) < MIN_SHORT_REPAIR_LENGTH or word.isdigit() or self._is_known(word):
             return None
         if word in self.analyzer.lexicon.off_topic:
             return None
-        if word.endswith("in") and self.is_known(word + "g"):
+        if word.endswith("in") and self._is_known(word + "g"):
             return word + "g"  # a dropped g: "hopin", "talkin"
         repaired = self._repair_word(word)
         if repaired is not None and not self._is_function(repaired) and is_real_word(word):
@@ -372,7 +369,7 @@ class Matcher:
             if (
                 word[i] == word[i + 1]
                 and len(single) >= MIN_SPELLING
-                and self.is_known(single)
+                and self._is_known(single)
                 and single not in off_topic
             ):
                 return single
@@ -706,8 +703,6 @@ class _Clause:
         if opening is not None:
             folded = folded[len(opening) :]
         fixed, corrections = matcher.spell(folded)
-        if _opens_with_interjection(matcher, fixed):
-            fixed = fixed[1:]
         joined = matcher.analyzer.words(" ".join(fixed))  # phrases joined: "good job", "t mec"
         terms = matcher.terms_of(joined)
         asks = (
@@ -726,21 +721,6 @@ class _Clause:
             segment,
             tuple(fixed),
         )
-
-
-def _opens_with_interjection(matcher: Matcher, words: Sequence[str]) -> bool:
-    """True when a clause opens with a short word no one knows right before a question word:
-    an interjection or a form of address ("uh what's the February thing", "parce quiénes
-    viajaron", "wepa quién fue"). A question word starts a question, so the word before it
-    is not what is asked about; interjections and vocatives are short, while a subject the
-    article lacks is usually longer ("cocaine"), or listed as off-topic ("cuba")."""
-    lexicon = matcher.analyzer.lexicon
-    return (
-        bool(words[2:])  # something is asked after the question word
-        and (words[1] in lexicon.question_starts or words[1] in _WHAT)
-        and len(words[0]) <= MAX_INTERJECTION
-        and not matcher.is_known(words[0])
-    )
 
 
 # In Spanish an accent marks a question word ("qué", "cuándo"), even without "¿?".

@@ -41,7 +41,10 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # typing, autocorrect slips, transcribed voice notes; real24: teachers, students and local
 # reporters, English from India, the Philippines and Nigeria, Mexican-American Spanish;
 # real25: close followers of politics, pointed or sceptical, beside plain one-detail askers;
-# real26: older people and first-time chatbot users, polite, long-winded, some ALL CAPS.
+# real26: older people and first-time chatbot users, polite, long-winded, some ALL CAPS;
+# real27: quiz revisers (true or false, fill the gap); real28: half-heard radio and TV news,
+# garbled names; real29: search-box keywords; real30: border Spanglish; real31: journalists,
+# analysts and lawyers, long and formal; real32: social-media slang, memes and irony.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
     *(DATA_DIR / f"real{number}.yaml" for number in range(2, 33)),

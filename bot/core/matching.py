@@ -57,11 +57,14 @@ ALONE = "(alone)"  # marks a term read without the companions it needs (lexicon 
 INFLECTED = "~"  # marks an unknown word read as a verb or adverb form ("~attach")
 # Endings of verb and adverb forms: English -ed, -ing, -ly; Spanish -mente, gerunds, preterite.
 _INFLECTED = re.compile(r"(?:ed|ing|ly|mente|ando|iendo|aron|ieron)$")
-# "or"/"o" splits an either-or question, but not a tag that ends it ("... or what?", "o qué?")
 _ACUTE: Final = {"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uú]"}
 _TAGS: Final = "|".join("".join(_ACUTE.get(c, c) for c in tag) for tag in OR_TAGS)  # "qu[eé]"
+# Clauses end at punctuation, at a spaced dash or an em dash (an en dash between two words is
+# a compound: "US–Mexico"), and at "or"/"o", which splits an either-or question, but not at a
+# tag that ends it ("... or what?", "o qué?").
 _CLAUSE_BREAK = re.compile(
-    r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|—" rf"|\s(?:or|o)\s(?!(?:{_TAGS})\W*(?:$|[.!?]))",
+    r"[.!?;:¿¡()\[\]\n]+|,|\s[-–—]+\s|—"
+    rf"|\s(?:or|o)\s(?!(?:{_TAGS})\W*(?:$|[.!?]))",
     re.IGNORECASE,
 )
 _TLDR = re.compile(r"\btl;\s?dr\b", re.IGNORECASE)

@@ -450,3 +450,19 @@ def test_an_unknown_verb_or_adverb_form_weighs_less_than_an_unknown_noun(answere
     assert "~attach" in terms
     assert outcome_of(answerer, "is any funding attached to it") == (Outcome.ANSWER, "money")
     assert outcome_of(answerer, "is any funding for chess")[0] is Outcome.DECLINE
+
+
+def test_a_weak_stop_word_counts_only_when_the_knowledge_base_uses_it(answerer):
+    """Spanish function words of the larger stopwords-iso list ("aquel", "usted", "creo") are
+    dropped when no entry uses them, so they do not weigh as a subject the article lacks;
+    "acuerdo" is on that list too, and keeps its reading as the agreement."""
+    matcher = answerer.matcher
+    plain = matcher.match("oiga, ¿y el grupo de trabajo bilateral cada cuánto se reúne?")
+    weak = matcher.match("oiga, ¿y aquel grupo de trabajo bilateral cada cuánto se reúne? creo")
+    assert weak.unknown == ()
+    assert weak.best is not None
+    assert plain.best is not None
+    assert weak.best.entry.id == plain.best.entry.id == "working-group"
+    assert weak.best.score == pytest.approx(plain.best.score)
+    assert "agree" in matcher.understand("¿hubo acuerdo?")[0]
+    assert "~ust" not in matcher.understand("¿qué acordaron, según usted?")[0]

@@ -12,13 +12,14 @@ from bot.tools import bench, evaluation
 
 # What `agreement-bot eval` measured on the held-out halves (real.yaml to real32.yaml together)
 # at the end of the fifth session of 2026-12-03: en 91.0% (1403/1541) / 95.0% declined, es
-# 92.6% (1405/1517) / 96.3%. On twenty-six files these were 92.4% / 93.2%; real27 to real32,
-# added as they came (formal professionals at 74% / 67% among them), brought them down, and
-# the English in-scope reading is now under issue 10's own 92% floor: see
-# test_held_out_half_meets_the_issue_targets. The ratchets keep what was measured.
+# 92.6% (1405/1517) / 96.3%; in the sixth, with Spanish weak stop words, es 93.3% (1415/1517).
+# On twenty-six files these were 92.4% / 93.2%; real27 to real32, added as they came (formal
+# professionals at 74% / 67% among them), brought them down, and the English in-scope reading
+# is under issue 10's own 92% floor: see test_held_out_half_meets_the_issue_targets. The
+# ratchets keep what was measured.
 HELD_OUT_RATCHET = {
     "en": {"accuracy": 0.91, "decline_rate": 0.95},
-    "es": {"accuracy": 0.92, "decline_rate": 0.96},
+    "es": {"accuracy": 0.93, "decline_rate": 0.96},
 }
 MAX_GAP_RATCHET = 0.04  # the issue's own target, met since the third session of 2026-12-03
 # fresh.yaml was measured once after the tuning (README); these floors keep that reading.

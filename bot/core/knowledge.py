@@ -165,6 +165,7 @@ class _SourcesFile(_Strict):
 
 class _LexiconFile(_Strict):
     stop_words: dict[Language, list[str]] = Field(default_factory=dict)
+    weak_stop_words: dict[Language, list[str]] = Field(default_factory=dict)
     framing: dict[Language, list[str]] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
     off_topic: list[str] = Field(default_factory=list)
@@ -435,6 +436,7 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
             else_words=parsed.else_words,
             framing={str(language): words for language, words in parsed.framing.items()},
             only_beside=parsed.only_beside,
+            weak_stop_words=[w for words in parsed.weak_stop_words.values() for w in words],
         )
     except ValidationError as exc:
         problems.extend(_validation_problems(doc, exc, [], None))

@@ -439,10 +439,12 @@ class Matcher:
 
     def terms_of(self, words: Sequence[str]) -> list[str]:
         """The canonical terms of phrase-joined words, in order; stop words are left out, and
-        so is a single letter no entry knows ("w/", "a)"): it is too short to name a topic.
+        so are a single letter no entry knows ("w/", "a)"), too short to name a topic, and a
+        weak stop word no entry uses ("aquel", "usted"): neither names a subject.
         An unknown word with the ending of a verb or adverb form ("attached", "checking",
         "seriously") is marked INFLECTED: such a word seldom names a subject of its own."""
         idf = self._index.idf
+        weak = self.analyzer.lexicon.weak_stop_words
         return list(
             dict.fromkeys(
                 term if term in idf or not _INFLECTED.search(w) else INFLECTED + term
@@ -450,6 +452,7 @@ class Matcher:
                 if not self._is_framing(w)
                 for term in [self.term_of(w)]
                 if len(w) > 1 or not w.isalpha() or term in idf
+                if term in idf or w not in weak
             )
         )
 

@@ -105,6 +105,9 @@ class Lexicon:
     # meetings"); without one of them it is a subject the article lacks ("who runs the DEA");
     # the matcher reads each as its term
     only_beside: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # folded function words of a second, larger list: read as stop words only when the
+    # knowledge base does not use them as a term of its own
+    weak_stop_words: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -122,6 +125,7 @@ class Lexicon:
         else_words: Iterable[str] = (),
         framing: Mapping[str, Iterable[str]] | None = None,
         only_beside: Mapping[str, Iterable[str]] | None = None,
+        weak_stop_words: Iterable[str] = (),
     ) -> Lexicon:
         """Fold and stem the curated lists into lookup tables; reject contradictions.
 
@@ -208,6 +212,7 @@ class Lexicon:
                 fold(term): frozenset(fold(w) for w in companions)
                 for term, companions in (only_beside or {}).items()
             },
+            frozenset(fold(w) for w in weak_stop_words) - keeps_reading - foreign,
         )
 
     @classmethod

@@ -289,6 +289,10 @@ def test_words_are_read_as_what_they_mean_here(answerer, question, entry_id):
         ("what else are they going after besides fentanyl?", "arms"),  # the contrast after
         ("¿y qué más atacan aparte de la droga?", "arms"),
         ("no las armas, las drogas, que dicen de eso?", "drugs"),  # as "not the guns, …"
+        ("besides fentanyl, what else?", "arms"),  # "what else" names nothing of its own
+        ("aparte de las armas, ¿qué más?", "drugs"),
+        ("¿y además de drogas qué más persiguen?", "arms"),  # a conjunction before it
+        ("and apart from fentanyl, what else?", "arms"),
     ],
 )
 def test_contrast_sets_a_topic_aside(answerer, question, entry_id):

@@ -481,10 +481,12 @@ class Matcher:
         corrections = tuple(fix for c in clauses for fix in c.corrections)
         off_topic = tuple(w for c in clauses for w in c.off_topic)
         best = self._best_part(question, clauses, set_aside, limit)
-        if best is None:
+        if best is None:  # no part names an entry: only a contrast may still point at one
             terms = tuple(dict.fromkeys(t for c in clauses for t in c.terms))
             unknown = tuple(t for t in terms if t not in self._index.idf)
-            return Match(question, terms, unknown, corrections, (), "", off_topic)
+            best = Match(question, terms, unknown, corrections, (), "", off_topic)
+            if off_topic or not set_aside:
+                return best
         candidates, anchored = best.candidates, best.anchored
         sibling = self._sibling(set_aside) if set_aside and not anchored else None
         if sibling is not None and self._asks_what_else(clauses):
@@ -705,9 +707,11 @@ class _Clause:
     def read(cls, matcher: Matcher, text: str, segment: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
         folded = fold(_PRONOUN_US.sub(r"\1we", text))
-        opening = matcher.contrast_opening(folded)
+        lead = _LEADING_CONJUNCTION.match(folded)
+        rest = folded[lead.end() :] if lead else folded
+        opening = matcher.contrast_opening(rest)
         if opening is not None:
-            folded = folded[len(opening) :]
+            folded = rest[len(opening) :]
         fixed, corrections = matcher.spell(folded)
         joined = matcher.analyzer.words(" ".join(fixed))  # phrases joined: "good job", "t mec"
         terms = matcher.terms_of(joined)
@@ -729,6 +733,7 @@ class _Clause:
         )
 
 
+_LEADING_CONJUNCTION = re.compile(r"^\s*(?:and|but|so|ok|okay|y|e|pero|entonces)\s+")
 # In Spanish an accent marks a question word ("qué", "cuándo"), even without "¿?".
 _ACCENTED_QUESTION_WORD = re.compile(
     r"\b(?:qué|quién|quiénes|cuál|cuáles|cómo|cuándo|dónde|cuánt[oa]s?)\b", re.IGNORECASE

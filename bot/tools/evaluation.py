@@ -45,9 +45,13 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # real27: quiz revisers (true or false, fill the gap); real28: half-heard radio and TV news,
 # garbled names; real29: search-box keywords; real30: border Spanglish; real31: journalists,
 # analysts and lawyers, long and formal; real32: social-media slang, memes and irony.
+# real33: Spain and the Southern Cone, UK, Irish and Australian English; real34: people touched
+# by overdoses and gun violence, emotional; real35: truckers, customs brokers, border commuters;
+# real36: language learners; real37: fact-checkers planting wrong details to correct;
+# real38: a family WhatsApp group in Mexico and US Latino relatives.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 33)),
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 39)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

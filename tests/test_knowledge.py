@@ -283,3 +283,13 @@ def test_only_beside_must_name_lexicon_groups(kdir):
     [problem] = problems_of(kdir)
     assert "lexicon.yaml" in problem
     assert "'nosuchgroup'" in problem
+
+
+def test_whole_off_topic_words_must_be_off_topic(kdir):
+    lexicon = yaml.safe_load((kdir / "lexicon.yaml").read_text(encoding="utf-8"))
+    lexicon["whole_off_topic"] = ["yourview", "fentanyl"]
+    (kdir / "lexicon.yaml").write_text(yaml.safe_dump(lexicon), encoding="utf-8")
+    [problem] = problems_of(kdir)
+    assert "lexicon.yaml" in problem
+    assert "whole_off_topic" in problem
+    assert "'fentanyl'" in problem

@@ -326,6 +326,9 @@ def test_a_contrast_word_inside_a_plain_question_is_not_a_contrast(answerer):
         "how do I report a drug dealer in my neighborhood",  # a how-to request
         "¿cómo denuncio a alguien que trafica armas?",
         "where can i get narcan",
+        "what do you think, will the working group change anything?",  # the bot's own view:
+        "who went to Washington? your take on them",  # the whole message asks for it
+        "¿quiénes fueron? en tu opinión, ¿sirvió de algo?",
     ],
 )
 def test_a_foreign_subject_or_an_opinion_is_declined(answerer, question):

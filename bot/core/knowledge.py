@@ -169,6 +169,7 @@ class _LexiconFile(_Strict):
     framing: dict[Language, list[str]] = Field(default_factory=dict)
     question_words: list[str] = Field(default_factory=list)
     off_topic: list[str] = Field(default_factory=list)
+    whole_off_topic: list[str] = Field(default_factory=list)
     question_starts: list[str] = Field(default_factory=list)
     contrast: list[str] = Field(default_factory=list)
     shorthand: dict[str, str] = Field(default_factory=dict)
@@ -188,6 +189,16 @@ class _LexiconFile(_Strict):
                         f"{variant!r} under {canonical!r} is not one word; list it in `phrases`"
                     )
         return synonyms
+
+    @model_validator(mode="after")
+    def _whole_off_topic_is_off_topic(self) -> _LexiconFile:
+        listed = {fold(w) for w in self.off_topic}
+        unknown = [w for w in self.whole_off_topic if fold(w) not in listed]
+        if unknown:
+            raise ValueError(
+                f"whole_off_topic: {', '.join(map(repr, unknown))} is not listed in off_topic"
+            )
+        return self
 
     @model_validator(mode="after")
     def _only_beside_names_groups(self) -> _LexiconFile:
@@ -429,6 +440,7 @@ def _load_lexicon(doc: _Document | None, problems: list[Problem]) -> Lexicon | N
             parsed.synonyms,
             question_words=parsed.question_words,
             off_topic=parsed.off_topic,
+            whole_off_topic=parsed.whole_off_topic,
             question_starts=parsed.question_starts,
             contrast=parsed.contrast,
             shorthand=parsed.shorthand,

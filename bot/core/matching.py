@@ -548,10 +548,14 @@ class Matcher:
     ) -> Match | None:
         """The best-scoring part of the message: its best candidate's score, times the
         square root of the part's share of the known words (so that dropping words the
-        knowledge base knows is not rewarded). Segments with an off-topic word are skipped."""
+        knowledge base knows is not rewarded). Segments with an off-topic word are skipped,
+        and all of them when one asks for the bot's own view (the lexicon's whole_off_topic)."""
         idf = self._index.idf
         known_total = sum(idf.get(t, 0.0) for c in clauses if not c.contrast for t in c.terms)
         vetoed = {c.segment for c in clauses if c.off_topic}
+        whole = self.analyzer.lexicon.whole_off_topic
+        if any(not whole.isdisjoint(c.off_topic) for c in clauses):  # "your opinion?"
+            vetoed = {c.segment for c in clauses}
         best: Match | None = None
         best_key = -1.0
         for first, last in _spans(clauses):

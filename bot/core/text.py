@@ -108,6 +108,8 @@ class Lexicon:
     # folded function words of a second, larger list: read as stop words only when the
     # knowledge base does not use them as a term of its own
     weak_stop_words: frozenset[str] = frozenset()
+    # folded off-topic words that put the whole message off topic, not only their own part
+    whole_off_topic: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -118,6 +120,7 @@ class Lexicon:
         *,
         question_words: Iterable[str] = (),
         off_topic: Iterable[str] = (),
+        whole_off_topic: Iterable[str] = (),
         question_starts: Iterable[str] = (),
         contrast: Iterable[str] = (),
         shorthand: Mapping[str, str] | None = None,
@@ -213,6 +216,7 @@ class Lexicon:
                 for term, companions in (only_beside or {}).items()
             },
             frozenset(fold(w) for w in weak_stop_words) - keeps_reading - foreign,
+            frozenset(fold(w) for w in whole_off_topic) & foreign,
         )
 
     @classmethod

@@ -11,20 +11,21 @@ from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
 # What `agreement-bot eval` measured on the held-out halves (real.yaml to real38.yaml together)
-# in the sixth session of 2026-12-03: en 91.2% (1680/1843) / 94.3% (599/635) declined, es
-# 92.7% (1669/1801) / 95.9% (593/618). On twenty-six files these were 92.4% / 93.2% in
-# scope; the twelve files added as they came since (formal professionals at 74% / 67%,
-# out-of-scope questions that decline 85% of the time in three of them) brought them down:
-# English in scope and English declines are under issue 10's own floors (92%, 95%); see
+# at the end of the sixth session of 2026-12-03: en 91.3% (1683/1843) / 94.5% (600/635)
+# declined, es 92.7% (1670/1801) / 96.1% (594/618). On twenty-six files these were 92.4% /
+# 93.2% in scope; the twelve files added as they came since (formal professionals at 74% /
+# 67%, out-of-scope questions that decline 85% of the time in three of them) brought them
+# down: English in scope and English declines are under issue 10's own floors (92%, 95%); see
 # test_held_out_half_meets_the_issue_targets. The ratchets keep what was measured.
 HELD_OUT_RATCHET = {
     "en": {"accuracy": 0.91, "decline_rate": 0.94},
-    "es": {"accuracy": 0.92, "decline_rate": 0.95},
+    "es": {"accuracy": 0.92, "decline_rate": 0.96},
 }
 MAX_GAP_RATCHET = 0.04  # the issue's own target, met since the third session of 2026-12-03
-# fresh.yaml was measured once after the tuning (README); these floors keep that reading.
+# fresh.yaml was measured once after the tuning (README); these floors keep the latest
+# reading (English 95.8% since the sixth session of 2026-12-03).
 FRESH_RATCHET = {
-    "en": {"accuracy": 0.91, "decline_rate": 0.99},
+    "en": {"accuracy": 0.95, "decline_rate": 0.99},
     "es": {"accuracy": 0.98, "decline_rate": 0.99},
 }
 LOO_FLOOR = 0.89  # leave-one-out over the knowledge base's own phrasings, in each language
@@ -106,8 +107,8 @@ def test_fresh_set_keeps_its_floors_in_each_language(answerer):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 10 is open: on the held-out halves English is 91.2% (1680/1843) in scope "
-    "and 94.3% (599/635) declined, under the 92% and 95% floors, since real27-real38 joined "
+    reason="issue 10 is open: on the held-out halves English is 91.3% (1683/1843) in scope "
+    "and 94.5% (600/635) declined, under the 92% and 95% floors, since real27-real38 joined "
     "them; strict, so meeting them fails here until this mark is removed",
 )
 def test_held_out_half_meets_the_issue_targets(realistic, answerer):

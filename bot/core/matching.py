@@ -711,7 +711,7 @@ class _Clause:
     def read(cls, matcher: Matcher, text: str, segment: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
         folded = fold(_PRONOUN_US.sub(r"\1we", text))
-        lead = _LEADING_CONJUNCTION.match(folded)
+        lead = _LEADING_LINK.match(folded)
         rest = folded[lead.end() :] if lead else folded
         opening = matcher.contrast_opening(rest)
         if opening is not None:
@@ -737,7 +737,8 @@ class _Clause:
         )
 
 
-_LEADING_CONJUNCTION = re.compile(r"^\s*(?:and|but|so|ok|okay|y|e|pero|entonces)\s+")
+# A conjunction (or "ok") before a contrast opener: "y además de las drogas…", "and besides…".
+_LEADING_LINK = re.compile(r"^\s*(?:and|but|so|ok|okay|y|e|pero|entonces)\s+")
 # In Spanish an accent marks a question word ("qué", "cuándo"), even without "¿?".
 _ACCENTED_QUESTION_WORD = re.compile(
     r"\b(?:qué|quién|quiénes|cuál|cuáles|cómo|cuándo|dónde|cuánt[oa]s?)\b", re.IGNORECASE

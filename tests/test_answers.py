@@ -133,3 +133,14 @@ def test_spanish_topics_use_spanish_aliases(answerer):
     text = answerer.topics("es").plain
     assert "/delegacion" in text
     assert "/washington" in text  # no alias: the English command is shown
+
+
+def test_a_request_for_the_bots_own_view_is_told_it_has_none(answerer):
+    for question, language, words in (
+        ("what do you think, will the working group change anything?", "en", "no opinion"),
+        ("¿quiénes fueron? en tu opinión, ¿sirvió de algo?", "es", "no tengo una opinión"),
+    ):
+        reply = answerer.answer(question)
+        assert (reply.kind, reply.language, reply.nearest) == ("decline", language, None)
+        assert words in reply.plain.lower()
+    assert "no opinion" not in answerer.answer("how do I bake bread").plain

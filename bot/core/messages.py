@@ -19,6 +19,7 @@ class Messages:
     topics_intro: str
     did_you_mean: str
     decline: str
+    decline_opinion: str  # a decline of a message that asks for the bot's own view
     decline_topics: str
     decline_closest: str
     empty_question: str
@@ -71,6 +72,8 @@ EN: Final = Messages(
     topics_intro="Here is what the article covers. Tap a topic:",
     did_you_mean="I'm not sure which of these you mean. Did you mean:",
     decline="Sorry, the article does not seem to cover that",
+    decline_opinion="I have no opinion to give: I only report what the article says, and it "
+    "does not judge or forecast",
     decline_closest="The nearest topic the article does cover:",
     decline_topics="It is about the U.S.–Mexico agreement against organized crime: the goal, "
     "fentanyl and arms trafficking, the delegation, the four principles and what comes next. "
@@ -134,6 +137,8 @@ ES: Final = Messages(
     topics_intro="Esto es lo que cubre el artículo. Elige un tema:",
     did_you_mean="No estoy seguro de cuál de estos temas buscas. ¿Quisiste decir:",
     decline="Lo siento, el artículo no parece tratar eso",
+    decline_opinion="No tengo una opinión que dar: solo cuento lo que dice el artículo, y el "
+    "artículo no juzga ni pronostica",
     decline_closest="El tema más cercano que sí trata el artículo:",
     decline_topics="Trata del acuerdo entre México y Estados Unidos contra el crimen organizado: "
     "el objetivo, el fentanilo y el tráfico de armas, la delegación, los cuatro principios y "

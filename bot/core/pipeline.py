@@ -180,7 +180,8 @@ class Answerer:
             return self._suggest([c.entry for c in decision.suggestions], language, score)
         if not match.terms:
             return self.info(messages(language).empty_question, language, score)
-        return self._decline(question, language, score, decision.closest)
+        opinion = not self.matcher.analyzer.lexicon.whole_off_topic.isdisjoint(match.off_topic)
+        return self._decline(question, language, score, decision.closest, opinion=opinion)
 
     def several(self, question: str) -> list[Entry]:
         """The two or three entries a multi-part question asks about, or the two of an
@@ -350,13 +351,21 @@ class Answerer:
         )
 
     def _decline(
-        self, question: str, language: Language, score: float, closest: Entry | None = None
+        self,
+        question: str,
+        language: Language,
+        score: float,
+        closest: Entry | None = None,
+        *,
+        opinion: bool = False,
     ) -> Reply:
         """ "Not covered", with the nearest topic the article does cover when the message
-        names something of it (a button, as a "did you mean" pick, so the curator sees it)."""
+        names something of it (a button, as a "did you mean" pick, so the curator sees it).
+        A message that asks for the bot's own view is told that it has none to give."""
         words = messages(language)
         echo = question if len(question) <= ECHO_CHARS else question[: ECHO_CHARS - 1] + "…"
-        first = ParagraphBuilder().text(words.decline + ": ").italic(echo).build()
+        opening = words.decline_opinion if opinion else words.decline
+        first = ParagraphBuilder().text(opening + ": ").italic(echo).build()
         if closest is None:
             paragraphs = (first, plain(words.decline_topics))
             return Reply("decline", language, paragraphs, _topics_row(language), score=score)

@@ -29,7 +29,7 @@ import dataclasses
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -523,6 +523,11 @@ class Matcher:
                 return [head + ("?" if "?" in tail else ""), tail]
         return [text]
 
+    def off_topic_whole(self, off_topic: Iterable[str]) -> bool:
+        """True when one of a message's off-topic words puts all of it off topic (the
+        lexicon's whole_off_topic: asking for the bot's own view)."""
+        return not self.analyzer.lexicon.whole_off_topic.isdisjoint(off_topic)
+
     def contrast_opening(self, folded: str) -> str | None:
         """The contrast opener that folded text starts with ("besides", "aparte de"), if any."""
         padded = folded + " "
@@ -553,8 +558,7 @@ class Matcher:
         idf = self._index.idf
         known_total = sum(idf.get(t, 0.0) for c in clauses if not c.contrast for t in c.terms)
         vetoed = {c.segment for c in clauses if c.off_topic}
-        whole = self.analyzer.lexicon.whole_off_topic
-        if any(not whole.isdisjoint(c.off_topic) for c in clauses):  # "your opinion?"
+        if self.off_topic_whole(w for c in clauses for w in c.off_topic):  # "your opinion?"
             vetoed = {c.segment for c in clauses}
         best: Match | None = None
         best_key = -1.0

@@ -180,7 +180,7 @@ class Answerer:
             return self._suggest([c.entry for c in decision.suggestions], language, score)
         if not match.terms:
             return self.info(messages(language).empty_question, language, score)
-        opinion = not self.matcher.analyzer.lexicon.whole_off_topic.isdisjoint(match.off_topic)
+        opinion = self.matcher.off_topic_whole(match.off_topic)
         return self._decline(question, language, score, decision.closest, opinion=opinion)
 
     def several(self, question: str) -> list[Entry]:

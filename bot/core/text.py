@@ -216,7 +216,7 @@ class Lexicon:
                 for term, companions in (only_beside or {}).items()
             },
             frozenset(fold(w) for w in weak_stop_words) - keeps_reading - foreign,
-            frozenset(fold(w) for w in whole_off_topic) & foreign,
+            frozenset(fold(w) for w in whole_off_topic),
         )
 
     @classmethod

@@ -361,6 +361,16 @@ def test_the_scored_part_is_shown_and_dotted_abbreviations_stay_whole(answerer):
     assert "U" not in match.part.split()
 
 
+@pytest.mark.parametrize("written", ["EE. UU.", "EE.UU.", "EEUU"])
+def test_the_spanish_doubled_abbreviation_of_the_us_is_one_word(answerer, written):
+    """The abbreviation "EE. UU." is no sentence end: the question is read whole."""
+    match = answerer.decide(f"¿Con qué funcionarios de {written} se reunieron?").match
+    assert match.best is not None
+    assert match.best.entry.id == "us-officials"
+    assert match.part == ""
+    assert not match.unknown
+
+
 def test_an_en_dash_inside_a_compound_does_not_break_the_clause(answerer):
     """'US–Mexico' is one name of the talks, so the off-topic subject later in the same
     clause is not cut off from the question; a spaced dash or an em dash still breaks."""

@@ -73,7 +73,9 @@ _PRONOUN_US = re.compile(
     r"\b((?:let|lets|help|helps|tell|told|give|gave|show|showed|want|wants|wanted|ask|asks|"
     r"asked|make|makes|made|keep|keeps|get|gets|got) )us\b"
 )
-_DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}")
+# Dotted abbreviations, which are no sentence ends: "U.S.", "D.C.", and the Spanish plural
+# ones that double each letter, with or without a space ("EE. UU.", "FF.AA.").
+_DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}|\b(?:([^\W\d_])\1\.\s?){2,}")
 # An embedded question starts a new clause: "could you remind me | who led the delegation";
 # so do the texting forms of "qué" and "por qué" (q, k, xq).
 _EMBEDDED = re.compile(
@@ -759,10 +761,16 @@ _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
 )
 
 
+def _undotted(abbreviation: re.Match[str]) -> str:
+    """A dotted abbreviation as one word ("EE. UU. " -> "EEUU "), keeping the space after it."""
+    text = abbreviation.group(0)
+    return text.replace(".", "").replace(" ", "") + (" " if text.endswith(" ") else "")
+
+
 def _split(question: str) -> list[tuple[str, int]]:
     """The message's clauses, each with the number of the segment (the text between two
     punctuation marks) it comes from; at most MAX_CLAUSES, the middle ones joined into one."""
-    question = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), question)  # U.S., D.C.
+    question = _DOTTED.sub(_undotted, question)  # U.S., D.C., EE. UU.
     question = _TLDR.sub("tldr", question)
     parts = [p.strip() for p in _CLAUSE_BREAK.split(question)]
     marks = [m.group(0) for m in _CLAUSE_BREAK.finditer(question)]

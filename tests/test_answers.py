@@ -144,3 +144,15 @@ def test_a_request_for_the_bots_own_view_is_told_it_has_none(answerer):
         assert (reply.kind, reply.language, reply.nearest) == ("decline", language, None)
         assert words in reply.plain.lower()
     assert "no opinion" not in answerer.answer("how do I bake bread").plain
+
+
+def test_a_message_that_names_a_year_is_told_the_article_gives_none(answerer):
+    for question, language, words in (
+        ("what did the two countries agree on security in 2019?", "en", "gives no year"),
+        ("¿y qué acordaron en 2021?", "es", "no da ningún año"),
+    ):
+        reply = answerer.answer(question)
+        assert (reply.kind, reply.language) == ("decline", language)
+        assert words in reply.plain
+    # a year beside a question the article answers leaves that question answered
+    assert answerer.answer("who led the delegation? and what happened in 2019?").kind == "answer"

@@ -329,6 +329,8 @@ def test_a_contrast_word_inside_a_plain_question_is_not_a_contrast(answerer):
         "what do you think, will the working group change anything?",  # the bot's own view:
         "who went to Washington? your take on them",  # the whole message asks for it
         "¿quiénes fueron? en tu opinión, ¿sirvió de algo?",
+        "what did the US and Mexico agree on security in 2019?",  # a year: the article has none
+        "¿cuántas muertes por fentanilo hubo en 2023?",
     ],
 )
 def test_a_foreign_subject_or_an_opinion_is_declined(answerer, question):

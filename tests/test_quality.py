@@ -11,14 +11,13 @@ from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
 # What `agreement-bot eval` measured on the held-out halves (real.yaml to real38.yaml together)
-# at the end of the sixth session of 2026-12-03: en 91.4% (1684/1843) / 94.5% (600/635)
-# declined, es 92.7% (1670/1801) / 96.1% (594/618). On twenty-six files these were 92.4% /
-# 93.2% in scope; the twelve files added as they came since (formal professionals at 74% /
-# 67%, out-of-scope questions that decline 85% of the time in three of them) brought them
-# down: English in scope and English declines are under issue 10's own floors (92%, 95%); see
+# in the seventh session of 2026-12-03: en 91.4% (1684/1843) / 95.3% (605/635) declined, es
+# 92.7% (1670/1801) / 96.4% (596/618). On twenty-six files these were 92.4% / 93.2% in scope;
+# the twelve files added as they came since (formal professionals at 74% / 67%) brought them
+# down: English in scope is under issue 10's own floor (92%); see
 # test_held_out_half_meets_the_issue_targets. The ratchets keep what was measured.
 HELD_OUT_RATCHET = {
-    "en": {"accuracy": 0.91, "decline_rate": 0.94},
+    "en": {"accuracy": 0.91, "decline_rate": 0.95},
     "es": {"accuracy": 0.92, "decline_rate": 0.96},
 }
 MAX_GAP_RATCHET = 0.04  # the issue's own target, met since the third session of 2026-12-03
@@ -107,9 +106,9 @@ def test_fresh_set_keeps_its_floors_in_each_language(answerer):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 10 is open: on the held-out halves English is 91.4% (1684/1843) in scope "
-    "and 94.5% (600/635) declined, under the 92% and 95% floors, since real27-real38 joined "
-    "them; strict, so meeting them fails here until this mark is removed",
+    reason="issue 10 is open: on the held-out halves English is 91.4% (1684/1843) in scope, "
+    "under the 92% floor, since real27-real38 joined them; strict, so meeting the floors "
+    "fails here until this mark is removed",
 )
 def test_held_out_half_meets_the_issue_targets(realistic, answerer):
     """Issue 10's floors: >= 92% in scope and >= 95% declined on the held-out halves, in each

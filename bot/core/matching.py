@@ -8,7 +8,7 @@ How a message is scored (all pure, no I/O, no Telegram):
    only parts that contain an asking clause count, and in them a clause that tells adds only
    the words the knowledge base knows. An either-or question is split at "or". A part that
    names a subject the article lacks (the lexicon's off_topic words: other countries, tariffs,
-   migration ...) is skipped.
+   migration ...) or a year (the article gives none) is skipped.
 2. The analyzer folds the text, joins phrases, drops stop words and maps synonyms to one word;
    the rest are Snowball stems, in English or Spanish, whichever the knowledge base knows.
 3. Words the knowledge base does not know are repaired against its own vocabulary with
@@ -730,7 +730,9 @@ class _Clause:
             or any(w in lexicon.question_starts for w in fixed[:3])
             or _ACCENTED_QUESTION_WORD.search(text) is not None
         )
-        foreign = tuple(dict.fromkeys(w for w in (*fixed, *joined) if w in lexicon.off_topic))
+        foreign = tuple(
+            dict.fromkeys(w for w in (*fixed, *joined) if w in lexicon.off_topic or is_year(w))
+        )
         return cls(
             text,
             tuple(terms),
@@ -749,6 +751,7 @@ _LEADING_LINK = re.compile(r"^\s*(?:and|but|so|ok|okay|y|e|pero|entonces)\s+")
 _ACCENTED_QUESTION_WORD = re.compile(
     r"\b(?:qué|quién|quiénes|cuál|cuáles|cómo|cuándo|dónde|cuánt[oa]s?)\b", re.IGNORECASE
 )
+_YEAR: Final = re.compile(r"(?:19|20)\d\d")
 # "what" in either language, which opens a question even without "?" or an accent
 _WHAT: Final = frozenset(("what", "que", "which", "cual"))
 # Words after which a question word does not start a new clause.
@@ -765,6 +768,13 @@ def _undotted(abbreviation: re.Match[str]) -> str:
     """A dotted abbreviation as one word ("EE. UU. " -> "EEUU "), keeping the space after it."""
     text = abbreviation.group(0)
     return text.replace(".", "").replace(" ", "") + (" " if text.endswith(" ") else "")
+
+
+def is_year(word: str) -> bool:
+    """True for a folded word that is a year (1900-2099). The article gives no year, so a
+    message that names one asks about a time the article does not place itself in ("what
+    did they agree in 2019?"): a year is off topic, as a subject the article lacks is."""
+    return _YEAR.fullmatch(word) is not None
 
 
 def _split(question: str) -> list[tuple[str, int]]:

@@ -20,6 +20,7 @@ class Messages:
     did_you_mean: str
     decline: str
     decline_opinion: str  # a decline of a message that asks for the bot's own view
+    decline_year: str  # a decline of a message that names a year ({year}): the article has none
     decline_topics: str
     decline_closest: str
     empty_question: str
@@ -74,6 +75,7 @@ EN: Final = Messages(
     decline="Sorry, the article does not seem to cover that",
     decline_opinion="I have no opinion to give: I only report what the article says, and it "
     "does not judge or forecast",
+    decline_year="The article gives no year, so I cannot tell you about {year}",
     decline_closest="The nearest topic the article does cover:",
     decline_topics="It is about the U.S.–Mexico agreement against organized crime: the goal, "
     "fentanyl and arms trafficking, the delegation, the four principles and what comes next. "
@@ -139,6 +141,7 @@ ES: Final = Messages(
     decline="Lo siento, el artículo no parece tratar eso",
     decline_opinion="No tengo una opinión que dar: solo cuento lo que dice el artículo, y el "
     "artículo no juzga ni pronostica",
+    decline_year="El artículo no da ningún año, así que no puedo decirte nada de {year}",
     decline_closest="El tema más cercano que sí trata el artículo:",
     decline_topics="Trata del acuerdo entre México y Estados Unidos contra el crimen organizado: "
     "el objetivo, el fentanilo y el tráfico de armas, la delegación, los cuatro principios y "

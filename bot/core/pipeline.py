@@ -15,7 +15,7 @@ from typing import Final
 from bot.core.followup import PRONOUNS, FollowUp, follow_up
 from bot.core.knowledge import Entry, KnowledgeBase, Language
 from bot.core.language import DEFAULT_LANGUAGE, LanguageChoice, LanguageDetector
-from bot.core.matching import Decision, Matcher, Outcome, Thresholds, decide
+from bot.core.matching import Decision, Matcher, Outcome, Thresholds, decide, is_year
 from bot.core.messages import messages
 from bot.core.parts import alternatives_of, parts_of
 from bot.core.replies import (
@@ -181,7 +181,10 @@ class Answerer:
         if not match.terms:
             return self.info(messages(language).empty_question, language, score)
         opinion = self.matcher.off_topic_whole(match.off_topic)
-        return self._decline(question, language, score, decision.closest, opinion=opinion)
+        year = next((w for w in match.off_topic if is_year(w)), None)
+        return self._decline(
+            question, language, score, decision.closest, opinion=opinion, year=year
+        )
 
     def several(self, question: str) -> list[Entry]:
         """The two or three entries a multi-part question asks about, or the two of an
@@ -358,13 +361,20 @@ class Answerer:
         closest: Entry | None = None,
         *,
         opinion: bool = False,
+        year: str | None = None,
     ) -> Reply:
         """ "Not covered", with the nearest topic the article does cover when the message
         names something of it (a button, as a "did you mean" pick, so the curator sees it).
-        A message that asks for the bot's own view is told that it has none to give."""
+        A message that asks for the bot's own view is told that it has none to give; one
+        that names a `year` is told that the article gives none."""
         words = messages(language)
         echo = question if len(question) <= ECHO_CHARS else question[: ECHO_CHARS - 1] + "…"
-        opening = words.decline_opinion if opinion else words.decline
+        if opinion:
+            opening = words.decline_opinion
+        elif year is not None:
+            opening = words.decline_year.format(year=year)
+        else:
+            opening = words.decline
         first = ParagraphBuilder().text(opening + ": ").italic(echo).build()
         if closest is None:
             paragraphs = (first, plain(words.decline_topics))

@@ -48,10 +48,13 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # real33: Spain and the Southern Cone, UK, Irish and Australian English; real34: people touched
 # by overdoses and gun violence, emotional; real35: truckers, customs brokers, border commuters;
 # real36: language learners; real37: fact-checkers planting wrong details to correct;
-# real38: a family WhatsApp group in Mexico and US Latino relatives.
+# real38: a family WhatsApp group in Mexico and US Latino relatives. real39: an ordinary mix;
+# real40: Central American and Caribbean Spanish, Caribbean, Canadian and South African
+# English; real41: followers of US-Mexico news who mix in tariffs, migration and the wall;
+# real42: a general crowd, every kind mixed.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 39)),
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 43)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

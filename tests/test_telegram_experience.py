@@ -307,6 +307,8 @@ def test_every_entry_id_is_a_valid_deep_link_payload(knowledge):
         ("thanks for the info", "You're welcome"),
         ("hey bot are you a real person lol", "I answer questions"),
         ("¿eres un bot?", "Respondo preguntas"),
+        ("lol are you a bot or a person?", "I answer questions"),  # a laugh first
+        ("jaja ¿eres un bot o una persona?", "Respondo preguntas"),
     ],
 )
 async def test_small_talk_gets_a_friendly_reply_and_topics(bot_app, fake_request, text, expected):

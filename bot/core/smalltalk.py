@@ -34,11 +34,14 @@ _PHRASES: Final[dict[SmallTalk, tuple[str, ...]]] = {
         "que te puedo preguntar", "que sabes", "para que sirves", "ayuda", "ayudame",
         "are you a bot", "are you a robot", "are you a real person", "are you a person",
         "are you human", "are you real", "eres un bot", "eres un robot", "eres una persona",
-        "eres humano", "eres real",
+        "eres humano", "eres real", "are you a bot or a person", "are you a bot or a human",
+        "are you a person or a bot", "are you human or a bot", "eres un bot o una persona",
+        "eres un bot o un humano", "eres una persona o un bot", "eres humano o un bot",
     ),
     "goodbye": ("bye", "goodbye", "see you", "see ya", "adios", "hasta luego", "nos vemos", "chao"),
     "ack": ("ok", "okay", "cool", "great", "nice", "perfect", "got it", "vale", "perfecto",
-            "genial", "entendido", "listo", "sale", "orale"),
+            "genial", "entendido", "listo", "sale", "orale", "lol", "haha", "jaja", "jajaja",
+            "lmao"),
 }  # fmt: skip
 _FILLER: Final = (
     r"(?:\s+(?:there|bot|everyone|all|again|so much|amigo|amiga|a todos|chatbot"

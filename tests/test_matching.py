@@ -363,6 +363,16 @@ def test_the_scored_part_is_shown_and_dotted_abbreviations_stay_whole(answerer):
     assert "U" not in match.part.split()
 
 
+def test_a_person_is_answered_only_when_named(answerer):
+    """Nothing of García Harfuch's name or office: the delegation, not the person."""
+    assert outcome_of(answerer, "who led the mexican side?") == (Outcome.ANSWER, "delegation")
+    assert outcome_of(answerer, "the security secretary, who is he?") == (
+        Outcome.ANSWER,
+        "garcia-harfuch",
+    )
+    assert outcome_of(answerer, "¿qué hizo la presidenta?") == (Outcome.ANSWER, "sheinbaum")
+
+
 @pytest.mark.parametrize("written", ["EE. UU.", "EE.UU.", "EEUU"])
 def test_the_spanish_doubled_abbreviation_of_the_us_is_one_word(answerer, written):
     """The abbreviation "EE. UU." is no sentence end: the question is read whole."""

@@ -20,7 +20,10 @@ How a message is scored (all pure, no I/O, no Telegram):
    (half of it for an unknown verb or adverb form: "attached", "seriously").
 5. An entry scores 0-100 from two parts: how much of the part's weight the entry's whole
    vocabulary covers, and the best F1 overlap between the part and one of its phrasings.
-   A single shared word among several unknown ones therefore scores low.
+   A single shared word among several unknown ones therefore scores low. An entry about
+   numbers is ranked only when a number is asked for (its `needs`), and a person's entry only
+   when the message names something of that person: a word of the name or the office, or a
+   word few other entries use.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from typing import Final
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.core.knowledge import LANGUAGES, Entry, needed_terms
+from bot.core.knowledge import LANGUAGES, Entry, Person, needed_terms
 from bot.core.parts import OR_TAGS
 from bot.core.text import Analyzer, fold
 from bot.core.words import is_real_word
@@ -273,10 +276,34 @@ class Matcher:
             for position, entry in enumerate(self.entries)
             if entry.needs
         }
+        for position, entry in enumerate(self.entries):
+            if entry.person is not None and not entry.needs:
+                self._needs[position] = self._named_by(position, entry.person)
         self._only_beside = {
             self.term_of(term): frozenset(self.term_of(w) for w in companions)
             for term, companions in lexicon.only_beside.items()
         }
+
+    def _named_by(self, position: int, person: Person) -> frozenset[str]:
+        """The terms that name a person's entry: those of no more than DISTINCTIVE entries,
+        and those of the person's name and office that are not in most entries ("security",
+        "president"). A message with none of them does not ask about that person: "who led
+        the Mexican side?" asks about the delegation, not about the security secretary."""
+        postings = self._index.entry_postings
+        common = len(self.entries) // 2
+        named = {
+            t
+            for t, found in postings.items()
+            if position in found and _spread(found) <= DISTINCTIVE
+        }
+        for language in LANGUAGES:
+            for text in (person.name, person.office.get(language)):
+                named.update(
+                    t
+                    for t in self.analyzer.terms(text, language)
+                    if _spread(postings.get(t, ())) <= common
+                )
+        return frozenset(named)
 
     def _build_index(self) -> _Index:
         index = _Index()
@@ -685,7 +712,7 @@ class Matcher:
         for position, (f1, pid) in best_f1.items():
             needs = self._needs.get(position)
             if needs is not None and needs.isdisjoint(asked):
-                continue  # an entry about numbers, and no number asked for
+                continue  # an entry about numbers and no number asked for, or a person not named
             coverage = covered[position] / total
             score = 100.0 * (mix * coverage + (1.0 - mix) * f1) * shrink
             ranked.append(
@@ -768,6 +795,11 @@ def _undotted(abbreviation: re.Match[str]) -> str:
     """A dotted abbreviation as one word ("EE. UU. " -> "EEUU "), keeping the space after it."""
     text = abbreviation.group(0)
     return text.replace(".", "").replace(" ", "") + (" " if text.endswith(" ") else "")
+
+
+def _spread(positions: Iterable[int]) -> int:
+    """How many different entries a term's postings name."""
+    return len(set(positions))
 
 
 def is_year(word: str) -> bool:

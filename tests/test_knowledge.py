@@ -133,6 +133,17 @@ def test_empty_phrasings_are_rejected(kdir, phrasing):
     assert "empty" in problem
 
 
+def test_a_phrasing_that_names_a_year_is_rejected(kdir):
+    """The matcher reads a year as off topic (the article gives none): such a phrasing could
+    never be reached."""
+    text = "entries:" + ENTRY.format(id="dated", command="dated").replace("three", "three in 2019")
+    add_file(kdir, "50_dated.yaml", text)
+    [problem] = problems_of(kdir)
+    assert "50_dated.yaml" in problem
+    assert "field 'en.questions[2]'" in problem
+    assert "names the year 2019" in problem
+
+
 def test_too_few_phrasings_are_rejected(kdir):
     text = "entries:" + ENTRY.format(id="few", command="few").replace(
         "[one question, two question, three, four, five]", "[only one]"

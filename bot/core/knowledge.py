@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.text import Analyzer, Lexicon, LexiconConflictError, fold
+from bot.core.text import Analyzer, Lexicon, LexiconConflictError, fold, is_year
 
 Language = Literal["en", "es"]
 LANGUAGES: Final[tuple[Language, ...]] = ("en", "es")
@@ -523,16 +523,25 @@ def _check_references(
 def _check_off_topic(
     entries: Sequence[tuple[_Document, int, Entry]], lexicon: Lexicon, problems: list[Problem]
 ) -> None:
-    """No phrasing may use a word the lexicon lists as off-topic (it would stop declining)."""
+    """No phrasing may use a word the lexicon lists as off-topic, nor name a year, which the
+    matcher reads as off topic too (the phrasing could never be reached, and it would stop
+    declining)."""
     for doc, index, entry in entries:
         for language in LANGUAGES:
             for position, question in enumerate(entry.text(language).questions):
-                clash = sorted(set(fold(question).split()) & lexicon.off_topic)
+                words = set(fold(question).split())
+                clash = sorted(words & lexicon.off_topic)
+                years = sorted(w for w in words if is_year(w))
+                found = []
                 if clash:
+                    found.append(f"uses {', '.join(map(repr, clash))}, listed in lexicon off_topic")
+                if years:
+                    found.append(f"names the year {', '.join(years)}; the article gives none")
+                for message in found:
                     problems.append(
                         Problem(
                             doc.name,
-                            f"uses {', '.join(map(repr, clash))}, listed in lexicon off_topic",
+                            message,
                             entry.id,
                             f"{language}.questions[{position}]",
                             _line_of(doc.root, ["entries", index, language, "questions", position]),

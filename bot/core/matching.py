@@ -43,7 +43,7 @@ from rapidfuzz.distance import OSA
 
 from bot.core.knowledge import LANGUAGES, Entry, Person, needed_terms
 from bot.core.parts import OR_TAGS
-from bot.core.text import Analyzer, fold
+from bot.core.text import Analyzer, fold, is_year
 from bot.core.words import is_real_word
 
 MIN_REPAIR_LENGTH = 6  # shorter words are too often one edit away from another real word
@@ -778,7 +778,6 @@ _LEADING_LINK = re.compile(r"^\s*(?:and|but|so|ok|okay|y|e|pero|entonces)\s+")
 _ACCENTED_QUESTION_WORD = re.compile(
     r"\b(?:qué|quién|quiénes|cuál|cuáles|cómo|cuándo|dónde|cuánt[oa]s?)\b", re.IGNORECASE
 )
-_YEAR: Final = re.compile(r"(?:19|20)\d\d")
 # "what" in either language, which opens a question even without "?" or an accent
 _WHAT: Final = frozenset(("what", "que", "which", "cual"))
 # Words after which a question word does not start a new clause.
@@ -800,13 +799,6 @@ def _undotted(abbreviation: re.Match[str]) -> str:
 def _spread(positions: Iterable[int]) -> int:
     """How many different entries a term's postings name."""
     return len(set(positions))
-
-
-def is_year(word: str) -> bool:
-    """True for a folded word that is a year (1900-2099). The article gives no year, so a
-    message that names one asks about a time the article does not place itself in ("what
-    did they agree in 2019?"): a year is off topic, as a subject the article lacks is."""
-    return _YEAR.fullmatch(word) is not None
 
 
 def _split(question: str) -> list[tuple[str, int]]:

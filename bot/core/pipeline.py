@@ -15,7 +15,7 @@ from typing import Final
 from bot.core.followup import PRONOUNS, FollowUp, follow_up
 from bot.core.knowledge import Entry, KnowledgeBase, Language
 from bot.core.language import DEFAULT_LANGUAGE, LanguageChoice, LanguageDetector
-from bot.core.matching import Decision, Matcher, Outcome, Thresholds, decide, is_year
+from bot.core.matching import Decision, Matcher, Outcome, Thresholds, decide
 from bot.core.messages import messages
 from bot.core.parts import alternatives_of, parts_of
 from bot.core.replies import (
@@ -29,7 +29,7 @@ from bot.core.replies import (
     plain,
 )
 from bot.core.smalltalk import SmallTalk, small_talk
-from bot.core.text import Analyzer, fold
+from bot.core.text import Analyzer, fold, is_year
 
 MAX_QUESTION_CHARS: Final = 1000  # longer input is matched on its beginning and its end
 ECHO_CHARS: Final = 120  # how much of a declined question is quoted back

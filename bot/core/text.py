@@ -20,6 +20,7 @@ _DOTTED_ABBREVIATION = re.compile(r"\b(?:[a-z]\.){2,}")
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ELONGATED: Final = re.compile(r"([^\W\d_])\1{2,}")  # "whaaat": a letter held down
+_YEAR: Final = re.compile(r"(?:19|20)\d\d")
 
 
 @lru_cache(maxsize=8192)
@@ -38,6 +39,14 @@ def fold(text: str) -> str:
     stripped = _APOSTROPHES.sub("", stripped)
     stripped = _ELONGATED.sub(r"\1\1", stripped)
     return _NON_WORD.sub(" ", stripped).strip()
+
+
+def is_year(word: str) -> bool:
+    """True for a folded word that is a year (1900-2099). The article gives no year, so a
+    message that names one asks about a time the article does not place itself in ("what
+    did they agree in 2019?"): the matcher reads a year as off topic, like a subject the
+    article lacks, and `check` rejects a phrasing that names one."""
+    return _YEAR.fullmatch(word) is not None
 
 
 _STEMMERS: Final = {

@@ -373,6 +373,21 @@ def test_a_person_is_answered_only_when_named(answerer):
     assert outcome_of(answerer, "¿qué hizo la presidenta?") == (Outcome.ANSWER, "sheinbaum")
 
 
+def test_every_phrasing_of_a_person_names_that_person(answerer):
+    """A person's entry needs a word of that person; a curated phrasing without one ("who is
+    he?") could never reach it."""
+    matcher = answerer.matcher
+    for entry in answerer.knowledge.entries:
+        if entry.person is None:
+            continue
+        needs = matcher.needs_of(entry)
+        assert needs, entry.id
+        for language in ("en", "es"):
+            for phrasing in entry.text(language).questions:
+                terms = set(matcher.analyzer.terms(phrasing, language))
+                assert terms & needs, (entry.id, phrasing)
+
+
 @pytest.mark.parametrize("written", ["EE. UU.", "EE.UU.", "EEUU"])
 def test_the_spanish_doubled_abbreviation_of_the_us_is_one_word(answerer, written):
     """The abbreviation "EE. UU." is no sentence end: the question is read whole."""

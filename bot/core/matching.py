@@ -284,6 +284,10 @@ class Matcher:
             for term, companions in lexicon.only_beside.items()
         }
 
+    def needs_of(self, entry: Entry) -> frozenset[str] | None:
+        """The terms of which a message must hold one for `entry` to be ranked (None: any)."""
+        return self._needs.get(self._positions[entry.id])
+
     def _named_by(self, position: int, person: Person) -> frozenset[str]:
         """The terms that name a person's entry: those of no more than DISTINCTIVE entries,
         and those of the person's name and office that are not in most entries ("security",

@@ -271,13 +271,11 @@ class Matcher:
         self._contrast_starts = frozenset(c.split()[0] for c in lexicon.contrast)
         # an entry's phrasings hold its needs (check makes sure), so the index reads them
         # as a question does
-        self._needs = {
-            position: needed_terms(entry, analyzer)
-            for position, entry in enumerate(self.entries)
-            if entry.needs
-        }
+        self._needs: dict[int, frozenset[str]] = {}
         for position, entry in enumerate(self.entries):
-            if entry.person is not None and not entry.needs:
+            if entry.needs:
+                self._needs[position] = needed_terms(entry, analyzer)
+            elif entry.person is not None:
                 self._needs[position] = self._named_by(position, entry.person)
         self._only_beside = {
             self.term_of(term): frozenset(self.term_of(w) for w in companions)
@@ -295,17 +293,13 @@ class Matcher:
         the Mexican side?" asks about the delegation, not about the security secretary."""
         postings = self._index.entry_postings
         common = len(self.entries) // 2
-        named = {
-            t
-            for t, found in postings.items()
-            if position in found and _spread(found) <= DISTINCTIVE
-        }
+        named = {t for t in postings if self._distinctive(t, position)}
         for language in LANGUAGES:
             for text in (person.name, person.office.get(language)):
                 named.update(
                     t
                     for t in self.analyzer.terms(text, language)
-                    if _spread(postings.get(t, ())) <= common
+                    if len(postings.get(t, ())) <= common
                 )
         return frozenset(named)
 
@@ -670,10 +664,13 @@ class Matcher:
     def _names_entry(self, terms: set[str], entry: Entry) -> bool:
         """True when one of `terms` is distinctive of `entry` (found in at most 3 entries)."""
         position = self._positions[entry.id]
-        postings = self._index.entry_postings
-        return any(
-            position in postings.get(t, ()) and len(postings[t]) <= DISTINCTIVE for t in terms
-        )
+        return any(self._distinctive(t, position) for t in terms)
+
+    def _distinctive(self, term: str, position: int) -> bool:
+        """True when `term` is found in the entry at `position` and in at most DISTINCTIVE
+        entries in all."""
+        found = self._index.entry_postings.get(term, ())
+        return position in found and len(found) <= DISTINCTIVE
 
     def _rank(self, terms: Sequence[str], limit: int) -> tuple[Candidate, ...]:
         """Score every entry that shares a term with `terms`, best first."""
@@ -798,11 +795,6 @@ def _undotted(abbreviation: re.Match[str]) -> str:
     """A dotted abbreviation as one word ("EE. UU. " -> "EEUU "), keeping the space after it."""
     text = abbreviation.group(0)
     return text.replace(".", "").replace(" ", "") + (" " if text.endswith(" ") else "")
-
-
-def _spread(positions: Iterable[int]) -> int:
-    """How many different entries a term's postings name."""
-    return len(set(positions))
 
 
 def _split(question: str) -> list[tuple[str, int]]:

@@ -54,7 +54,7 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # real42: a general crowd, every kind mixed.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 43)),
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 47)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

@@ -354,6 +354,13 @@ def test_the_news_itself_is_asked_with_framing_words_only(answerer):
     assert outcome_of(answerer, "¿de qué trata la nota?") == (Outcome.ANSWER, "agreement")
     # in a message with a topic of its own, "the article" is only framing
     assert outcome_of(answerer, "what does the article say about guns") == (Outcome.ANSWER, "arms")
+    # a preamble of words the knowledge base does not know leaves the question the same
+    quick = "Quick one before my bus leaves: what's the story about?"
+    assert outcome_of(answerer, quick) == (Outcome.ANSWER, "agreement")
+    assert outcome_of(answerer, "And Trump, what is his part in the news?") == (
+        Outcome.ANSWER,
+        "trump",
+    )
 
 
 def test_the_scored_part_is_shown_and_dotted_abbreviations_stay_whole(answerer):

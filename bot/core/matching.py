@@ -504,6 +504,12 @@ class Matcher:
         ]
         if not any(c.terms for c in clauses):  # "what's the news?": framing is all there is
             clauses = [c.with_fallback(self.analyzer.lexicon.fallback) for c in clauses]
+        elif not any(t in self._index.idf for c in clauses for t in c.terms):
+            # "quick one before my bus comes: what is this article about?"
+            clauses = [
+                c.with_fallback(self.analyzer.lexicon.fallback) if c.asks and not c.terms else c
+                for c in clauses
+            ]
         set_aside = self._set_aside(clauses)
         corrections = tuple(fix for c in clauses for fix in c.corrections)
         off_topic = tuple(w for c in clauses for w in c.off_topic)

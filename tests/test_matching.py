@@ -311,6 +311,14 @@ def test_the_entry_on_figures_needs_a_question_about_numbers(answerer, question,
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
 
 
+def test_many_alone_asks_for_no_number(answerer):
+    """ "How many" asks for a number; "so many" and "too many" do not."""
+    for question in ("why do so many people die of fentanyl?", "too many guns, is that covered?"):
+        ranked = [c.entry.id for c in answerer.decide(question).match.candidates]
+        assert "figures" not in ranked, question
+    assert answerer.decide("how many people died?").match.candidates[0].entry.id == "figures"
+
+
 def test_a_contrast_word_inside_a_plain_question_is_not_a_contrast(answerer):
     question = "I always forget the names of the officials who went to Washington"
     assert outcome_of(answerer, question) == (Outcome.ANSWER, "delegation")

@@ -51,7 +51,9 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # real38: a family WhatsApp group in Mexico and US Latino relatives. real39: an ordinary mix;
 # real40: Central American and Caribbean Spanish, Caribbean, Canadian and South African
 # English; real41: followers of US-Mexico news who mix in tariffs, migration and the wall;
-# real42: a general crowd, every kind mixed.
+# real42: a general crowd, every kind mixed. real43: older adults new to chatbots, polite and
+# long-winded; real44: students doing homework (summaries, lists, definitions); real45: fast
+# phone typing, heavy typos and abbreviations; real46: people abroad comparing with home.
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
     *(DATA_DIR / f"real{number}.yaml" for number in range(2, 47)),

@@ -54,9 +54,12 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # real42: a general crowd, every kind mixed. real43: older adults new to chatbots, polite and
 # long-winded; real44: students doing homework (summaries, lists, definitions); real45: fast
 # phone typing, heavy typos and abbreviations; real46: people abroad comparing with home.
+# real47: an ordinary week's mix; real48: voice notes sent as text (no punctuation, fillers,
+# misheard names); real49: indirect and hedged askers, tag questions, claims to correct;
+# real50: northern Mexico and Texas/Arizona (norteño, Chicano Spanish, Southern US English).
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 47)),
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 51)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

@@ -348,6 +348,20 @@ def test_a_foreign_subject_or_an_opinion_is_declined(answerer, question):
 @pytest.mark.parametrize(
     ("question", "entry_id"),
     [
+        ("I think Morales is in the navy, what does he do?", "morales"),
+        ("there were 4 principles i think, what were they", "principles"),
+        ("creo que Trevilla es el general, ¿fue a Washington?", "trevilla"),
+    ],
+)
+def test_a_first_person_hedge_is_no_request_for_an_opinion(answerer, question, entry_id):
+    """ "I think", "creo que": the asker hedges what follows; only "do you think" asks the bot's
+    view (above)."""
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
         ("how can I find out who was in the delegation?", "delegation"),
         ("where can i read the joint statement?", "statement"),
         ("¿cómo puedo saber quiénes fueron a Washington?", "delegation"),

@@ -8,7 +8,8 @@ How a message is scored (all pure, no I/O, no Telegram):
    only parts that contain an asking clause count, and in them a clause that tells adds only
    the words the knowledge base knows. An either-or question is split at "or". A part that
    names a subject the article lacks (the lexicon's off_topic words: other countries, tariffs,
-   migration ...) or a year (the article gives none) is skipped.
+   migration ...) or a year (the article gives none) is skipped; a first-person hedge ("I
+   think", "creo que") is framing there, not a word of opinion.
 2. The analyzer folds the text, joins phrases, drops stop words and maps synonyms to one word;
    the rest are Snowball stems, in English or Spanish, whichever the knowledge base knows.
 3. Words the knowledge base does not know are repaired against its own vocabulary with
@@ -750,7 +751,7 @@ class _Clause:
     @classmethod
     def read(cls, matcher: Matcher, text: str, segment: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
-        folded = fold(_PRONOUN_US.sub(r"\1we", text))
+        folded = _HEDGE.sub(" ", fold(_PRONOUN_US.sub(r"\1we", text))).strip()
         lead = _LEADING_LINK.match(folded)
         rest = folded[lead.end() :] if lead else folded
         opening = matcher.contrast_opening(rest)
@@ -779,6 +780,12 @@ class _Clause:
         )
 
 
+# A first-person hedge frames what follows and asks for no opinion ("I think he is an admiral?",
+# "creo que fue en enero"); "think" and "creo" alone stay words of opinion ("do you think...").
+_HEDGE = re.compile(
+    r"\b(?:i (?:think|believe|thought|guess|suppose|assume)|(?:yo )?(?:creo|pienso|pensaba|crei"
+    r"|creia|supongo) que)\b"
+)
 # A conjunction (or "ok") before a contrast opener: "y además de las drogas…", "and besides…".
 _LEADING_LINK = re.compile(r"^\s*(?:and|but|so|ok|okay|y|e|pero|entonces)\s+")
 # In Spanish an accent marks a question word ("qué", "cuándo"), even without "¿?".

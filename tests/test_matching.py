@@ -351,11 +351,13 @@ def test_a_foreign_subject_or_an_opinion_is_declined(answerer, question):
         ("I think Morales is in the navy, what does he do?", "morales"),
         ("there were 4 principles i think, what were they", "principles"),
         ("creo que Trevilla es el general, ¿fue a Washington?", "trevilla"),
+        ("good morning who went to washington", "delegation"),
+        ("good evening can you tell me what the four principles are", "principles"),
     ],
 )
 def test_a_first_person_hedge_is_no_request_for_an_opinion(answerer, question, entry_id):
     """ "I think", "creo que": the asker hedges what follows; only "do you think" asks the bot's
-    view (above)."""
+    view (above). Nor is "good" in a greeting an opinion, even with no comma after it."""
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
 
 

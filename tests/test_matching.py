@@ -353,6 +353,8 @@ def test_a_foreign_subject_or_an_opinion_is_declined(answerer, question):
         ("creo que Trevilla es el general, ¿fue a Washington?", "trevilla"),
         ("good morning who went to washington", "delegation"),
         ("good evening can you tell me what the four principles are", "principles"),
+        ("who led the delegation best regards", "delegation"),
+        ("buena tarde quien fue a washington", "delegation"),
     ],
 )
 def test_a_first_person_hedge_is_no_request_for_an_opinion(answerer, question, entry_id):

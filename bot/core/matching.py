@@ -782,10 +782,12 @@ class _Clause:
 
 # A first-person hedge frames what follows and asks for no opinion ("I think he is an admiral?",
 # "creo que fue en enero"); "think" and "creo" alone stay words of opinion ("do you think...").
-# So does a greeting, even with no comma after it ("good morning who went to washington").
+# So does a greeting or a sign-off, even with no comma ("good morning who went to washington").
 _HEDGE = re.compile(
     r"\b(?:i (?:think|believe|thought|guess|suppose|assume)|(?:yo )?(?:creo|pienso|pensaba|crei"
-    r"|creia|supongo) que|(?:have a )?good (?:morning|afternoon|evening|night|day|one|weekend))\b"
+    r"|creia|supongo) que|(?:have a )?good (?:morning|afternoon|evening|night|day|one|weekend)"
+    r"|(?:best|kind|warm) regards|all the best"
+    r"|(?:que tengas? )?buenas? (?:tardes?|noches?|dias?))\b"
 )
 # A conjunction (or "ok") before a contrast opener: "y además de las drogas…", "and besides…".
 _LEADING_LINK = re.compile(r"^\s*(?:and|but|so|ok|okay|y|e|pero|entonces)\s+")

@@ -250,6 +250,25 @@ def test_typos_in_short_words_and_texting_forms(answerer, question, entry_id):
     assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
 
 
+@pytest.mark.parametrize(
+    ("heard", "name"),
+    [
+        ("chainbaum", "sheinbaum"),
+        ("gurts", "gertz"),
+        ("belasco", "velasco"),
+        ("trebilla", "trevilla"),
+    ],
+)
+def test_a_name_written_as_it_sounds_is_repaired(answerer, heard, name):
+    _, fixes = answerer.matcher.spell(f"what did {heard} do")
+    assert fixes == [(heard, name)]
+
+
+def test_a_real_word_that_sounds_like_a_name_is_left_alone(answerer):
+    _, fixes = answerer.matcher.spell("the morals of the tribe")  # morales, trevilla
+    assert fixes == []
+
+
 def test_real_words_are_not_repaired_into_other_words(answerer):
     words, fixes = answerer.matcher.spell("the goverments building, the planets y la pantalla")
     assert fixes == [("goverments", "governments")]  # a typo, unlike the other words

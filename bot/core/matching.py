@@ -14,8 +14,8 @@ How a message is scored (all pure, no I/O, no Telegram):
    the rest are Snowball stems, in English or Spanish, whichever the knowledge base knows.
 3. Words the knowledge base does not know are repaired against its own vocabulary with
    rapidfuzz (OSA edit distance: one typo in words of 6-7 letters, two from 8 letters; shorter
-   words only by swapping two letters, or towards a name or a function word), before phrases
-   are joined.
+   words only by swapping two letters, or towards a name or a function word; a name also by
+   its sound: "chainbaum", "belasco"), before phrases are joined.
 4. Every term gets a weight: its inverse document frequency across entries, and a high fixed
    weight when it is still unknown, so a question about something else is not "covered"
    (half of it for an unknown verb or adverb form: "attached", "seriously").
@@ -266,6 +266,9 @@ class Matcher:
             for word in fold(entry.person.name).split()
             if len(word) >= MIN_NAME_REPAIR_LENGTH
         )
+        self._name_sounds: dict[str, tuple[str, ...]] = defaultdict(tuple)
+        for name in sorted(self._names):
+            self._name_sounds[_consonants(name)] += (name,)
         rarest = max(self._index.idf.values(), default=1.0)
         self.unknown_weight = rarest * self.scoring.unknown_factor
         self._repair_word = lru_cache(maxsize=4096)(self._repair_uncached)
@@ -392,7 +395,8 @@ class Matcher:
         A letter typed twice, when 4 letters remain ("whaat"; but "seem" is not "sem"). From 6
         letters: one edit (two from 8). A 5-letter word: swapped letters, or one edit towards a
         person's name. Shorter: only towards a function word, by swapping two letters or adding
-        the one left out, or towards a name with a letter left out ("gerz").
+        the one left out, or towards a name with a letter left out ("gerz"). Failing those, a
+        word of 5 letters or more that sounds like one person's name ("chainbaum", "belasco").
         """
         off_topic = self.analyzer.lexicon.off_topic
         for i in range(len(word) - 1):  # a letter typed twice ("whaat", "untill")
@@ -434,7 +438,11 @@ class Matcher:
             key = (int(distance), -self._popularity(choice), choice)
             if best is None or key < best:
                 best = key
-        return best[2] if best is not None else None
+        if best is not None:
+            return best[2]
+        # a name heard rather than read ("chainbaum", "gurts", "belasco"): the same consonants
+        sounds = self._name_sounds.get(_consonants(word), ())
+        return sounds[0] if len(word) >= MIN_NAME_REPAIR_LENGTH and len(sounds) == 1 else None
 
     def understand(self, question: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
         """Terms of a text after typo repair, the still-unknown terms, and the repairs."""
@@ -805,6 +813,21 @@ _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
         *("cada", "lo", "el", "la", "los", "las", "y", "o", "pero", "pues"),
     )
 )
+
+
+# Letters that sound alike in names heard and typed ("sh"/"ch", "z"/"s", "v"/"b", "c"/"k").
+_SOUNDS_ALIKE: Final = (
+    *(("sh", "ch"), ("ph", "f"), ("qu", "k"), ("ck", "k"), ("c", "k"), ("z", "s")),
+    *(("v", "b"), ("y", "i"), ("ll", "i"), ("j", "h")),
+)
+
+
+def _consonants(word: str) -> str:
+    """How a name sounds, roughly: its consonants, sound-alike letters made one, vowels, h, w
+    and doubled letters dropped ("sheinbaum" and "chainbaum" -> "knbm")."""
+    for written, heard in _SOUNDS_ALIKE:
+        word = word.replace(written, heard)
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouhw]", "", word))
 
 
 def _undotted(abbreviation: re.Match[str]) -> str:

@@ -11,10 +11,12 @@ from bot.core.matching import Thresholds
 from bot.tools import bench, evaluation
 
 # What `agreement-bot eval` measured on the held-out halves (real.yaml to real50.yaml together)
-# when real47-real50 joined them (ninth session of 2026-12-03), before any change: en 91.2%
-# (2245/2462) / 95.3% (791/830) declined, es 92.8% (2217/2388) / 95.8% (775/809). On
-# twenty-six files these were 92.4% / 93.2% in scope; the files added as they came since
-# (formal professionals at 74% / 67%, older adults at 81% / 88%) brought them down:
+# at the end of the ninth session of 2026-12-03: en 91.4% (2250/2462) / 95.3% (791/830)
+# declined, es 93.0% (2221/2388) / 95.8% (775/809); when real47-real50 joined them, before any
+# change, en 91.2% (2245/2462) and es 92.8% (2217/2388) in scope. On twenty-six files these
+# were 92.4% / 93.2% in scope; the files added as they came since (formal professionals at 74%
+# / 67%, older adults at 81% / 88%, voice notes and hedged askers at 86% / 87% in English)
+# brought them down:
 # English in scope is under issue 10's own floor (92%); see
 # test_held_out_half_meets_the_issue_targets. The ratchets keep what was measured.
 HELD_OUT_RATCHET = {
@@ -107,7 +109,7 @@ def test_fresh_set_keeps_its_floors_in_each_language(answerer):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 10 is open: on the held-out halves English is 91.2% (2245/2462) in scope, "
+    reason="issue 10 is open: on the held-out halves English is 91.4% (2250/2462) in scope, "
     "under the 92% floor, since real27-real50 joined them; strict, so meeting the floors "
     "fails here until this mark is removed",
 )

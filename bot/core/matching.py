@@ -759,7 +759,7 @@ class _Clause:
     @classmethod
     def read(cls, matcher: Matcher, text: str, segment: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
-        folded = _HEDGE.sub(" ", fold(_PRONOUN_US.sub(r"\1we", text))).strip()
+        folded = _NOT_AN_OPINION.sub(" ", fold(_PRONOUN_US.sub(r"\1we", text))).strip()
         lead = _LEADING_LINK.match(folded)
         rest = folded[lead.end() :] if lead else folded
         opening = matcher.contrast_opening(rest)
@@ -788,10 +788,10 @@ class _Clause:
         )
 
 
-# A first-person hedge frames what follows and asks for no opinion ("I think he is an admiral?",
-# "creo que fue en enero"); "think" and "creo" alone stay words of opinion ("do you think...").
-# So does a greeting or a sign-off, even with no comma ("good morning who went to washington").
-_HEDGE = re.compile(
+# Opinion words that ask for no opinion, read as framing: a first-person hedge ("I think he is
+# an admiral?", "creo que fue en enero"; "think" alone stays a word of opinion: "do you
+# think...") and a greeting or a sign-off, even with no comma ("good morning who went ...").
+_NOT_AN_OPINION = re.compile(
     r"\b(?:i (?:think|believe|thought|guess|suppose|assume)|(?:yo )?(?:creo|pienso|pensaba|crei"
     r"|creia|supongo) que|(?:have a )?good (?:morning|afternoon|evening|night|day|one|weekend)"
     r"|(?:best|kind|warm) regards|all the best"

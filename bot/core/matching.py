@@ -438,11 +438,15 @@ class Matcher:
             key = (int(distance), -self._popularity(choice), choice)
             if best is None or key < best:
                 best = key
-        if best is not None:
-            return best[2]
-        # a name heard rather than read ("chainbaum", "gurts", "belasco"): the same consonants
+        return best[2] if best is not None else self._name_by_sound(word)
+
+    def _name_by_sound(self, word: str) -> str | None:
+        """The one person's name with the consonants of `word`, a name heard rather than read
+        ("chainbaum", "gurts", "belasco"), or None."""
+        if len(word) < MIN_NAME_REPAIR_LENGTH:
+            return None
         sounds = self._name_sounds.get(_consonants(word), ())
-        return sounds[0] if len(word) >= MIN_NAME_REPAIR_LENGTH and len(sounds) == 1 else None
+        return sounds[0] if len(sounds) == 1 else None
 
     def understand(self, question: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
         """Terms of a text after typo repair, the still-unknown terms, and the repairs."""

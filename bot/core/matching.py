@@ -8,8 +8,9 @@ How a message is scored (all pure, no I/O, no Telegram):
    only parts that contain an asking clause count, and in them a clause that tells adds only
    the words the knowledge base knows. An either-or question is split at "or". A part that
    names a subject the article lacks (the lexicon's off_topic words: other countries, tariffs,
-   migration ...) or a year (the article gives none) is skipped; a first-person hedge ("I
-   think", "creo que") is framing there, not a word of opinion.
+   migration ...) or a year (the article gives none) is skipped; it is read after phrases, so a
+   first-person hedge or a greeting ("I think", "creo que", "good morning") is framing there,
+   not a word of opinion.
 2. The analyzer folds the text, joins phrases, drops stop words and maps synonyms to one word;
    the rest are Snowball stems, in English or Spanish, whichever the knowledge base knows.
 3. Words the knowledge base does not know are repaired against its own vocabulary with
@@ -266,9 +267,9 @@ class Matcher:
             for word in fold(entry.person.name).split()
             if len(word) >= MIN_NAME_REPAIR_LENGTH
         )
-        self._name_sounds: dict[str, tuple[str, ...]] = defaultdict(tuple)
+        self._name_sounds: dict[str, list[str]] = {}
         for name in sorted(self._names):
-            self._name_sounds[_consonants(name)] += (name,)
+            self._name_sounds.setdefault(_consonants(name), []).append(name)
         rarest = max(self._index.idf.values(), default=1.0)
         self.unknown_weight = rarest * self.scoring.unknown_factor
         self._repair_word = lru_cache(maxsize=4096)(self._repair_uncached)
@@ -445,7 +446,7 @@ class Matcher:
         ("chainbaum", "gurts", "belasco"), or None."""
         if len(word) < MIN_NAME_REPAIR_LENGTH:
             return None
-        sounds = self._name_sounds.get(_consonants(word), ())
+        sounds = self._name_sounds.get(_consonants(word), [])
         return sounds[0] if len(sounds) == 1 else None
 
     def understand(self, question: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
@@ -763,7 +764,7 @@ class _Clause:
     @classmethod
     def read(cls, matcher: Matcher, text: str, segment: int = 0) -> _Clause:
         lexicon = matcher.analyzer.lexicon
-        folded = _NOT_AN_OPINION.sub(" ", fold(_PRONOUN_US.sub(r"\1we", text))).strip()
+        folded = fold(_PRONOUN_US.sub(r"\1we", text))
         lead = _LEADING_LINK.match(folded)
         rest = folded[lead.end() :] if lead else folded
         opening = matcher.contrast_opening(rest)
@@ -777,9 +778,9 @@ class _Clause:
             or any(w in lexicon.question_starts for w in fixed[:3])
             or _ACCENTED_QUESTION_WORD.search(text) is not None
         )
-        foreign = tuple(
-            dict.fromkeys(w for w in (*fixed, *joined) if w in lexicon.off_topic or is_year(w))
-        )
+        # read after phrases: "I think" and "good morning" frame the message, "think" alone
+        # asks for an opinion
+        foreign = tuple(dict.fromkeys(w for w in joined if w in lexicon.off_topic or is_year(w)))
         return cls(
             text,
             tuple(terms),
@@ -792,15 +793,6 @@ class _Clause:
         )
 
 
-# Opinion words that ask for no opinion, read as framing: a first-person hedge ("I think he is
-# an admiral?", "creo que fue en enero"; "think" alone stays a word of opinion: "do you
-# think...") and a greeting or a sign-off, even with no comma ("good morning who went ...").
-_NOT_AN_OPINION = re.compile(
-    r"\b(?:i (?:think|believe|thought|guess|suppose|assume)|(?:yo )?(?:creo|pienso|pensaba|crei"
-    r"|creia|supongo) que|(?:have a )?good (?:morning|afternoon|evening|night|day|one|weekend)"
-    r"|(?:best|kind|warm) regards|all the best"
-    r"|(?:que tengas? )?buenas? (?:tardes?|noches?|dias?))\b"
-)
 # A conjunction (or "ok") before a contrast opener: "y además de las drogas…", "and besides…".
 _LEADING_LINK = re.compile(r"^\s*(?:and|but|so|ok|okay|y|e|pero|entonces)\s+")
 # In Spanish an accent marks a question word ("qué", "cuándo"), even without "¿?".

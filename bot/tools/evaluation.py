@@ -57,9 +57,13 @@ REAL_EVAL_FILE: Final = DATA_DIR / "real.yaml"  # realistic messages, split in t
 # real47: an ordinary week's mix; real48: voice notes sent as text (no punctuation, fillers,
 # misheard names); real49: indirect and hedged askers, tag questions, claims to correct;
 # real50: northern Mexico and Texas/Arizona (norteño, Chicano Spanish, Southern US English).
+# real51: an ordinary week's mix; real52: yes/no and checking questions, either-or, wrong
+# guesses; real53: Andean, Colombian, Venezuelan and Chilean Spanish, English from Scotland,
+# New Zealand, Singapore, Kenya and Jamaica; real54: orders instead of questions (tell me,
+# list, explain, one-word asks, hand-typed commands, format requests).
 REAL_EVAL_FILES: Final = (
     REAL_EVAL_FILE,
-    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 51)),
+    *(DATA_DIR / f"real{number}.yaml" for number in range(2, 55)),
 )  # their halves are taken together
 MORE_EVAL_FILE: Final = DATA_DIR / "more.yaml"  # a second realistic set, for tuning
 THIRD_EVAL_FILE: Final = DATA_DIR / "third.yaml"  # a third, Spanish only, for tuning

@@ -385,6 +385,19 @@ def test_a_first_person_hedge_is_no_request_for_an_opinion(answerer, question, e
 @pytest.mark.parametrize(
     ("question", "entry_id"),
     [
+        ("the weapons part of the deal in bullet points please", "arms"),
+        ("what does it say about drug trafficking? two bullet points", "drugs"),
+        ("los cuatro principios en viñetas", "principles"),
+    ],
+)
+def test_a_requested_format_names_no_topic(answerer, question, entry_id):
+    """ "Bullet points" asks for a format; the bullets are not ammunition."""
+    assert outcome_of(answerer, question) == (Outcome.ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
         ("how can I find out who was in the delegation?", "delegation"),
         ("where can i read the joint statement?", "statement"),
         ("¿cómo puedo saber quiénes fueron a Washington?", "delegation"),

@@ -126,6 +126,16 @@ def test_a_phrase_is_found_after_the_phrases_inside_it_were_read():
     assert analyzer.words("the attorney general of the US") == ["the", "usoffice"]
 
 
+def test_a_phrasal_verb_with_a_pronoun_between_its_words_is_the_phrase():
+    """English puts a pronoun object between the verb and its particle: "put it out" is
+    "put out"; a pronoun between words that make no phrase stays where it is."""
+    lexicon = Lexicon.build({}, {"statement": ["put out"], "summary": ["sum up"]}, {})
+    words = Analyzer(lexicon).words
+    assert words("who put it out") == ["who", "statement", "it"]
+    assert words("can you sum this up") == ["can", "you", "summary", "this"]
+    assert words("they took it out") == ["they", "took", "it", "out"]
+
+
 def test_fold_keeps_a_letter_held_down_at_most_twice():
     assert fold("Whaaaat did they agreeee on??? 1000") == "whaat did they agree on 1000"
     assert fold("llegaron, creer, cooperation") == "llegaron creer cooperation"

@@ -83,6 +83,14 @@ def _inner_phrases_read(expression: str, phrases: Mapping[str, str]) -> str:
     return padded.strip()
 
 
+# A phrasal verb with a pronoun for its object, which English puts between the verb and the
+# particle ("put it out", "sum it up", "made this public"): read as the phrase, object after.
+_SEPARATED = re.compile(
+    r"\b(\w+) (it|this|that|something|anything|everything|them|these|those) "
+    r"(up|out|off|down|back|over|away|public)\b"
+)
+
+
 class LexiconConflictError(ValueError):
     """A word would be read as two different canonical words."""
 
@@ -300,9 +308,15 @@ class Analyzer:
     def _phrase(self, match: re.Match[str]) -> str:
         return self._phrase_keys[_singular(match.group(0))]
 
+    def _separated(self, match: re.Match[str]) -> str:
+        verb, pronoun, particle = match.groups()
+        if f"{verb} {particle}" in self._phrase_keys:
+            return f"{verb} {particle} {pronoun}"
+        return match.group(0)
+
     def words(self, text: str) -> list[str]:
         """Folded words with phrases joined, stop words kept (used for display and typos)."""
-        folded = fold(text)
+        folded = _SEPARATED.sub(self._separated, fold(text))
         if self._phrase_re is not None:
             # Two passes, so that a phrase may contain another one's canonical word
             # ("united states attorney general" -> "us attorney general" -> one word).

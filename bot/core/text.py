@@ -85,10 +85,12 @@ def _inner_phrases_read(expression: str, phrases: Mapping[str, str]) -> str:
 
 # A phrasal verb with a pronoun for its object, which English puts between the verb and the
 # particle ("put it out", "sum it up", "made this public"): read as the phrase, object after.
-_SEPARATED = re.compile(
-    r"\b(\w+) (it|this|that|something|anything|everything|them|these|those) "
-    r"(up|out|off|down|back|over|away|public)\b"
+_OBJECT_PARTICLE = (
+    r" (it|this|that|something|anything|everything|them|these|those)"
+    r" (up|out|off|down|back|over|away|public)\b"
 )
+_SEPARATED = re.compile(r"\b(\w+)" + _OBJECT_PARTICLE)
+_HAS_SEPARATED = re.compile(_OBJECT_PARTICLE)  # a quick look first: the full pattern is slower
 
 
 class LexiconConflictError(ValueError):
@@ -316,7 +318,9 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Folded words with phrases joined, stop words kept (used for display and typos)."""
-        folded = _SEPARATED.sub(self._separated, fold(text))
+        folded = fold(text)
+        if _HAS_SEPARATED.search(folded):
+            folded = _SEPARATED.sub(self._separated, folded)
         if self._phrase_re is not None:
             # Two passes, so that a phrase may contain another one's canonical word
             # ("united states attorney general" -> "us attorney general" -> one word).

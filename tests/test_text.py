@@ -129,9 +129,10 @@ def test_a_phrase_is_found_after_the_phrases_inside_it_were_read():
 def test_a_phrasal_verb_with_a_pronoun_between_its_words_is_the_phrase():
     """English puts a pronoun object between the verb and its particle: "put it out" is
     "put out"; a pronoun between words that make no phrase stays where it is."""
-    lexicon = Lexicon.build({}, {"statement": ["put out"], "summary": ["sum up"]}, {})
+    lexicon = Lexicon.build({}, {"statement": ["put out", "puts out"], "summary": ["sum up"]}, {})
     words = Analyzer(lexicon).words
     assert words("who put it out") == ["who", "statement", "it"]
+    assert words("who puts it out") == ["who", "statement", "it"]
     assert words("can you sum this up") == ["can", "you", "summary", "this"]
     assert words("they took it out") == ["they", "took", "it", "out"]
 

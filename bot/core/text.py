@@ -312,7 +312,7 @@ class Analyzer:
 
     def _separated(self, match: re.Match[str]) -> str:
         verb, pronoun, particle = match.groups()
-        if f"{verb} {particle}" in self._phrase_keys:
+        if _singular(f"{verb} {particle}") in self._phrase_keys:
             return f"{verb} {particle} {pronoun}"
         return match.group(0)
 

@@ -813,8 +813,16 @@ _KEEP_BEFORE_QUESTION_WORD: Final = frozenset(
 
 # Letters that sound alike in names heard and typed ("sh"/"ch", "z"/"s", "v"/"b", "c"/"k").
 _SOUNDS_ALIKE: Final = (
-    *(("sh", "ch"), ("ph", "f"), ("qu", "k"), ("ck", "k"), ("c", "k"), ("z", "s")),
-    *(("v", "b"), ("y", "i"), ("ll", "i"), ("j", "h")),
+    ("sh", "ch"),
+    ("ph", "f"),
+    ("qu", "k"),
+    ("ck", "k"),
+    ("c", "k"),
+    ("z", "s"),
+    ("v", "b"),
+    ("y", "i"),
+    ("ll", "i"),
+    ("j", "h"),
 )
 
 
